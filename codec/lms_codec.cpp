@@ -1,0 +1,288 @@
+#include "codec/lms_codec.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "codec/error.h"
+#include "codec/least_squares.h"
+#include "codec/logistic_coder.h"
+#include "codec/range_coder.h"
+#include "codec/scale_context.h"
+
+namespace srsfs::codec {
+namespace {
+
+constexpr uint8_t kBlockVersion = 1;
+constexpr int kKeyFeatures = 7;
+constexpr int kTemporalFeatures = 12;
+constexpr int kHistory = 4;  // previous frames a temporal prediction looks at
+constexpr int kPad = 2;      // zero border of the per-frame planes (WW, NN, NE reach 2 away)
+
+using KeyWeights = std::array<int16_t, kKeyFeatures>;
+using TemporalWeights = std::array<int16_t, kTemporalFeatures>;
+
+// A (rows + 2·pad) × (width + 2·pad) int32 plane whose border reads as zero.
+class PaddedPlane {
+ public:
+  PaddedPlane(uint32_t rows, uint32_t width)
+      : stride_(size_t(width) + 2 * kPad), v_((size_t(rows) + 2 * kPad) * stride_, 0) {}
+  int32_t* row(int y) { return v_.data() + size_t(y + kPad) * stride_ + kPad; }
+  const int32_t* row(int y) const { return v_.data() + size_t(y + kPad) * stride_ + kPad; }
+  void clear() { std::fill(v_.begin(), v_.end(), 0); }
+  void swap(PaddedPlane& o) noexcept {
+    std::swap(stride_, o.stride_);
+    v_.swap(o.v_);
+  }
+
+ private:
+  size_t stride_;
+  std::vector<int32_t> v_;
+};
+
+// Key frame: causal neighbours with edge substitutes, the MED (LOCO-I) base, features relative to it.
+inline int32_t key_features(const uint16_t* cur, uint32_t width, int y, int x, int32_t* f) {
+  auto px = [&](int yy, int xx) { return int32_t(cur[size_t(yy) * width + size_t(xx)]); };
+  const int w = int(width);
+  int32_t W = x > 0 ? px(y, x - 1) : (y > 0 ? px(y - 1, x) : 0);
+  int32_t N = y > 0 ? px(y - 1, x) : W;
+  int32_t NW = (y > 0 && x > 0) ? px(y - 1, x - 1) : N;
+  int32_t NE = (y > 0 && x + 1 < w) ? px(y - 1, x + 1) : N;
+  int32_t WW = x > 1 ? px(y, x - 2) : W;
+  int32_t NN = y > 1 ? px(y - 2, x) : N;
+  int32_t mx = std::max(W, N), mn = std::min(W, N);
+  int32_t b = NW >= mx ? mn : (NW <= mn ? mx : W + N - NW);
+  f[0] = W - b;
+  f[1] = N - b;
+  f[2] = NW - b;
+  f[3] = NE - b;
+  f[4] = WW - b;
+  f[5] = NN - b;
+  f[6] = 16;
+  return b;
+}
+
+// Temporal frame: D = current - previous frame at causal positions (zero elsewhere), plus history.
+struct TemporalInputs {
+  const uint16_t* p[kHistory];  // p[0] = previous frame, p[1] = the one before, ...
+  uint32_t rows, width;
+};
+
+inline int32_t temporal_features(const TemporalInputs& in, const PaddedPlane& d, int y, int x, int32_t* f) {
+  const size_t w = in.width;
+  const size_t i = size_t(y) * w + size_t(x);
+  const int32_t p1 = in.p[0][i];
+  const int32_t* dr = d.row(y);
+  const int32_t* dn = d.row(y - 1);
+  const int32_t* dnn = d.row(y - 2);
+  f[0] = dr[x - 1];
+  f[1] = dn[x];
+  f[2] = dn[x - 1];
+  f[3] = dn[x + 1];
+  f[4] = dr[x - 2];
+  f[5] = dnn[x];
+  f[6] = int32_t(in.p[1][i]) - p1;
+  f[7] = int32_t(in.p[2][i]) - p1;
+  f[8] = int32_t(in.p[3][i]) - p1;
+  const uint16_t* p = in.p[0];
+  size_t xl = x > 0 ? i - 1 : i, xr = size_t(x) + 1 < w ? i + 1 : i;
+  size_t yu = y > 0 ? i - w : i, yd = uint32_t(y) + 1 < in.rows ? i + w : i;
+  f[9] = int32_t(p[xl]) + int32_t(p[xr]) - 2 * p1;
+  f[10] = int32_t(p[yu]) + int32_t(p[yd]) - 2 * p1;
+  f[11] = 16;
+  return p1;
+}
+
+template <int N>
+inline int32_t predict16(int32_t base, const int32_t* f, const std::array<int16_t, N>& w) {
+  int64_t acc = 0;
+  for (int k = 0; k < N; ++k) acc += int64_t(w[size_t(k)]) * f[k];
+  // Q12 weights → 1/16 grey levels, rounded half up; clamped to a sane range.
+  int64_t p = int64_t(base) * 16 + ((acc + 128) >> 8);
+  return int32_t(std::clamp<int64_t>(p, -16, int64_t(65535) * 16 + 15));
+}
+
+TemporalInputs temporal_inputs(const BlockView& b, uint32_t t) {
+  TemporalInputs in{};
+  in.rows = b.rows;
+  in.width = b.width;
+  for (int k = 0; k < kHistory; ++k) {
+    // Frames before the block's start repeat the oldest one available.
+    uint32_t back = std::min<uint32_t>(uint32_t(k) + 1, t);
+    in.p[k] = b.frame(t - back);
+  }
+  return in;
+}
+
+// The coding loop, shared by encoder and decoder so that both compute every probability identically.
+// Coder::code(value_or_unused, mu16, s16) returns the value (encoding it, or decoding it).
+template <class Coder>
+class FrameLoop {
+ public:
+  FrameLoop(uint32_t rows, uint32_t width)
+      : rows_(rows), width_(width), d_(rows, width), e_cur_(rows, width), e_prev_(rows, width) {}
+
+  void key_frame(Coder& c, uint16_t* cur, const KeyWeights& w) {
+    int32_t f[kKeyFeatures];
+    e_cur_.clear();
+    for (int y = 0; y < int(rows_); ++y) {
+      int32_t* er = e_cur_.row(y);
+      const int32_t* en = e_cur_.row(y - 1);
+      for (int x = 0; x < int(width_); ++x) {
+        int32_t base = key_features(cur, width_, y, x, f);
+        uint32_t act = uint32_t(3 * er[x - 1] + 3 * en[x] + en[x - 1] + en[x + 1]);
+        size_t i = size_t(y) * width_ + size_t(x);
+        cur[i] = code_pixel(c, key_ctx_, cur[i], predict16<kKeyFeatures>(base, f, w), act, base, er[x]);
+      }
+    }
+    e_prev_.swap(e_cur_);
+  }
+
+  void temporal_frame(Coder& c, uint16_t* cur, const TemporalInputs& in, const TemporalWeights& w) {
+    int32_t f[kTemporalFeatures];
+    d_.clear();
+    e_cur_.clear();
+    for (int y = 0; y < int(rows_); ++y) {
+      int32_t* er = e_cur_.row(y);
+      const int32_t* en = e_cur_.row(y - 1);
+      const int32_t* ep = e_prev_.row(y);
+      int32_t* dr = d_.row(y);
+      for (int x = 0; x < int(width_); ++x) {
+        int32_t base = temporal_features(in, d_, y, x, f);
+        uint32_t act = uint32_t(2 * er[x - 1] + 2 * en[x] + en[x - 1] + en[x + 1] + 2 * ep[x]);
+        size_t i = size_t(y) * width_ + size_t(x);
+        cur[i] = code_pixel(c, temporal_ctx_, cur[i], predict16<kTemporalFeatures>(base, f, w), act, base, er[x]);
+        dr[x] = int32_t(cur[i]) - base;
+      }
+    }
+    e_prev_.swap(e_cur_);
+  }
+
+ private:
+  static uint16_t code_pixel(Coder& c, ScaleContexts& ctx, uint16_t value, int32_t pred16, uint32_t act,
+                             int32_t base, int32_t& e_out) {
+    ScaleContexts::Entry& e = ctx[ScaleContexts::index(act, base)];
+    int32_t mu16 = pred16 + ScaleContexts::bias16(e);
+    int32_t s16 = ScaleContexts::scale16(e, act);
+    uint32_t v = c.code(value, mu16, s16);
+    int32_t v16 = int32_t(v) * 16;
+    ScaleContexts::update(e, v16 - pred16, std::abs(v16 - mu16));
+    e_out = std::min(std::abs(v16 - mu16) >> 4, 65535);
+    return uint16_t(v);
+  }
+
+  uint32_t rows_, width_;
+  PaddedPlane d_, e_cur_, e_prev_;
+  ScaleContexts key_ctx_, temporal_ctx_;
+};
+
+struct EncodeCoder {
+  RangeEncoder& enc;
+  uint32_t code(uint16_t value, int32_t mu16, int32_t s16) {
+    encode_logistic(enc, value, mu16, s16);
+    return value;
+  }
+};
+
+struct DecodeCoder {
+  RangeDecoder& dec;
+  uint32_t code(uint16_t, int32_t mu16, int32_t s16) { return decode_logistic(dec, mu16, s16); }
+};
+
+// Least-squares fits, subsampled on large blocks (the fit converges long before every pixel is seen).
+KeyWeights fit_key(const BlockView& b) {
+  LeastSquares<kKeyFeatures> ls;
+  const int step = b.frame_pixels() > (1u << 18) ? 2 : 1;
+  int32_t f[kKeyFeatures];
+  const uint16_t* cur = b.frame(0);
+  for (int y = 0; y < int(b.rows); y += step)
+    for (int x = 0; x < int(b.width); x += step) {
+      int32_t base = key_features(cur, b.width, y, x, f);
+      ls.add(f, int32_t(cur[size_t(y) * b.width + size_t(x)]) - base);
+    }
+  return ls.solve_q12();
+}
+
+TemporalWeights fit_temporal(const BlockView& b) {
+  LeastSquares<kTemporalFeatures> ls;
+  const size_t total = b.frame_pixels() * (b.frames - 1);
+  const int step = total > (1u << 19) ? 2 : 1;
+  PaddedPlane d(b.rows, b.width);
+  int32_t f[kTemporalFeatures];
+  for (uint32_t t = 1; t < b.frames; ++t) {
+    TemporalInputs in = temporal_inputs(b, t);
+    const uint16_t* cur = b.frame(t);
+    for (int y = 0; y < int(b.rows); ++y) {
+      int32_t* dr = d.row(y);
+      for (int x = 0; x < int(b.width); ++x) dr[x] = int32_t(cur[size_t(y) * b.width + size_t(x)]) - in.p[0][size_t(y) * b.width + size_t(x)];
+    }
+    for (int y = int(t % uint32_t(step)); y < int(b.rows); y += step)
+      for (int x = 0; x < int(b.width); x += step) {
+        int32_t base = temporal_features(in, d, y, x, f);
+        ls.add(f, int32_t(cur[size_t(y) * b.width + size_t(x)]) - base);
+      }
+  }
+  return ls.solve_q12();
+}
+
+class LmsBlockCodec final : public BlockCodec {
+ public:
+  Bytes encode(const BlockView& block) const override { return encode_lms_block(block); }
+  void decode(ByteSpan data, const MutableBlockView& out) const override { decode_lms_block(data, out); }
+};
+
+}  // namespace
+
+Bytes encode_lms_block(const BlockView& b) {
+  Bytes out;
+  ByteWriter w(out);
+  w.u8(kBlockVersion);
+  if (b.frames == 0 || b.frame_pixels() == 0) return out;
+  KeyWeights kw = fit_key(b);
+  TemporalWeights tw{};
+  if (b.frames > 1) tw = fit_temporal(b);
+  for (int16_t v : kw) w.u16(uint16_t(v));
+  if (b.frames > 1)
+    for (int16_t v : tw) w.u16(uint16_t(v));
+
+  RangeEncoder enc(out);
+  EncodeCoder coder{enc};
+  FrameLoop<EncodeCoder> loop(b.rows, b.width);
+  // The loop writes back the values it codes; the encoder codes a scratch copy of each frame.
+  std::vector<uint16_t> scratch(b.frame_pixels());
+  std::memcpy(scratch.data(), b.frame(0), scratch.size() * 2);
+  loop.key_frame(coder, scratch.data(), kw);
+  for (uint32_t t = 1; t < b.frames; ++t) {
+    std::memcpy(scratch.data(), b.frame(t), scratch.size() * 2);
+    loop.temporal_frame(coder, scratch.data(), temporal_inputs(b, t), tw);
+  }
+  enc.finish();
+  return out;
+}
+
+void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
+  ByteReader r(data, "lms block");
+  uint8_t version = r.u8();
+  if (version != kBlockVersion) fail(Errc::corrupt, "lms block: unknown version {}", version);
+  if (out.frames == 0 || out.frame_pixels() == 0) return r.expect_done();
+  KeyWeights kw{};
+  TemporalWeights tw{};
+  for (auto& v : kw) v = int16_t(r.u16());
+  if (out.frames > 1)
+    for (auto& v : tw) v = int16_t(r.u16());
+  ByteSpan payload = r.bytes(r.remaining());
+  RangeDecoder dec(payload);
+  DecodeCoder coder{dec};
+  FrameLoop<DecodeCoder> loop(out.rows, out.width);
+  loop.key_frame(coder, out.frame(0), kw);
+  const BlockView done = out.view();
+  for (uint32_t t = 1; t < out.frames; ++t) loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t), tw);
+  // A valid stream ends within the encoder's 5 flush bytes; reading far past it means truncation.
+  if (dec.overrun() > 4) fail(Errc::corrupt, "lms block: coded data truncated ({} bytes missing)", dec.overrun());
+}
+
+std::unique_ptr<BlockCodec> make_lms_block_codec() { return std::make_unique<LmsBlockCodec>(); }
+
+}  // namespace srsfs::codec
