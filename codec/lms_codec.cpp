@@ -17,8 +17,8 @@ namespace {
 
 constexpr uint8_t kBlockVersion = 1;
 constexpr int kKeyFeatures = 7;
-constexpr int kTemporalFeatures = 12;
-constexpr int kHistory = 4;  // previous frames a temporal prediction looks at
+constexpr int kTemporalFeatures = 17;
+constexpr int kHistory = 8;  // previous frames a temporal prediction looks at
 constexpr int kPad = 2;      // zero border of the per-frame planes (WW, NN, NE reach 2 away)
 
 using KeyWeights = std::array<int16_t, kKeyFeatures>;
@@ -67,6 +67,8 @@ inline int32_t key_features(const uint16_t* cur, uint32_t width, int y, int x, i
 // Temporal frame: D = current - previous frame at causal positions (zero elsewhere), plus history.
 struct TemporalInputs {
   const uint16_t* p[kHistory];  // p[0] = previous frame, p[1] = the one before, ...
+  const uint32_t* sum;          // per pixel, the sum of every earlier frame of the block
+  uint32_t count;               // how many frames that sum holds
   uint32_t rows, width;
 };
 
@@ -86,6 +88,12 @@ inline int32_t temporal_features(const TemporalInputs& in, const PaddedPlane& d,
   f[6] = int32_t(in.p[1][i]) - p1;
   f[7] = int32_t(in.p[2][i]) - p1;
   f[8] = int32_t(in.p[3][i]) - p1;
+  f[12] = int32_t(in.p[4][i]) - p1;
+  f[13] = int32_t(in.p[5][i]) - p1;
+  f[14] = int32_t(in.p[6][i]) - p1;
+  f[15] = int32_t(in.p[7][i]) - p1;
+  // Long-run mean of the pixel, in 1/16 grey levels: near-static pixels are predicted far below the noise.
+  f[16] = int32_t((int64_t(in.sum[i]) * 16) / in.count) - p1 * 16;
   const uint16_t* p = in.p[0];
   size_t xl = x > 0 ? i - 1 : i, xr = size_t(x) + 1 < w ? i + 1 : i;
   size_t yu = y > 0 ? i - w : i, yd = uint32_t(y) + 1 < in.rows ? i + w : i;
@@ -104,8 +112,10 @@ inline int32_t predict16(int32_t base, const int32_t* f, const std::array<int16_
   return int32_t(std::clamp<int64_t>(p, -16, int64_t(65535) * 16 + 15));
 }
 
-TemporalInputs temporal_inputs(const BlockView& b, uint32_t t) {
+TemporalInputs temporal_inputs(const BlockView& b, uint32_t t, const std::vector<uint32_t>& sum) {
   TemporalInputs in{};
+  in.sum = sum.data();
+  in.count = t;
   in.rows = b.rows;
   in.width = b.width;
   for (int k = 0; k < kHistory; ++k) {
@@ -115,6 +125,15 @@ TemporalInputs temporal_inputs(const BlockView& b, uint32_t t) {
   }
   return in;
 }
+
+// Per-pixel sum of the frames seen so far in the block (at most 2^16 frames of 16 bits: fits 32 bits).
+struct RunningSum {
+  std::vector<uint32_t> v;
+  explicit RunningSum(const BlockView& b) : v(b.frame_pixels(), 0) {}
+  void add(const uint16_t* frame) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] += frame[i];
+  }
+};
 
 // The coding loop, shared by encoder and decoder so that both compute every probability identically.
 // Coder::code(value_or_unused, mu16, s16) returns the value (encoding it, or decoding it).
@@ -211,8 +230,10 @@ TemporalWeights fit_temporal(const BlockView& b) {
   const int step = total > (1u << 19) ? 2 : 1;
   PaddedPlane d(b.rows, b.width);
   int32_t f[kTemporalFeatures];
+  RunningSum sum(b);
   for (uint32_t t = 1; t < b.frames; ++t) {
-    TemporalInputs in = temporal_inputs(b, t);
+    sum.add(b.frame(t - 1));
+    TemporalInputs in = temporal_inputs(b, t, sum.v);
     const uint16_t* cur = b.frame(t);
     for (int y = 0; y < int(b.rows); ++y) {
       int32_t* dr = d.row(y);
@@ -254,9 +275,11 @@ Bytes encode_lms_block(const BlockView& b) {
   std::vector<uint16_t> scratch(b.frame_pixels());
   std::memcpy(scratch.data(), b.frame(0), scratch.size() * 2);
   loop.key_frame(coder, scratch.data(), kw);
+  RunningSum sum(b);
   for (uint32_t t = 1; t < b.frames; ++t) {
     std::memcpy(scratch.data(), b.frame(t), scratch.size() * 2);
-    loop.temporal_frame(coder, scratch.data(), temporal_inputs(b, t), tw);
+    sum.add(b.frame(t - 1));
+    loop.temporal_frame(coder, scratch.data(), temporal_inputs(b, t, sum.v), tw);
   }
   enc.finish();
   return out;
@@ -278,7 +301,11 @@ void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
   FrameLoop<DecodeCoder> loop(out.rows, out.width);
   loop.key_frame(coder, out.frame(0), kw);
   const BlockView done = out.view();
-  for (uint32_t t = 1; t < out.frames; ++t) loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t), tw);
+  RunningSum sum(done);
+  for (uint32_t t = 1; t < out.frames; ++t) {
+    sum.add(done.frame(t - 1));
+    loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t, sum.v), tw);
+  }
   // A valid stream ends within the encoder's 5 flush bytes; reading far past it means truncation.
   if (dec.overrun() > 4) fail(Errc::corrupt, "lms block: coded data truncated ({} bytes missing)", dec.overrun());
 }

@@ -1,0 +1,104 @@
+#include "codec/scan_codec.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "codec/error.h"
+
+namespace srsfs::codec {
+
+uint32_t ScanGeometry::frames_in(uint32_t group) const {
+  return std::min(group_frames, frames - group * group_frames);
+}
+uint32_t ScanGeometry::rows_in(uint32_t band) const { return std::min(band_rows, height - band * band_rows); }
+
+void ScanGeometry::validate() const {
+  if (width == 0 || height == 0 || frames == 0) fail(Errc::corrupt, "scan geometry: empty ({}x{}x{})", width, height, frames);
+  if (width > 1u << 20 || height > 1u << 20) fail(Errc::corrupt, "scan geometry: frame {}x{} too large", width, height);
+  if (group_frames == 0 || group_frames > 65536 || band_rows == 0 || band_rows > height)
+    fail(Errc::corrupt, "scan geometry: bad group {} or band {}", group_frames, band_rows);
+}
+
+ScanGeometry plan_geometry(uint32_t width, uint32_t height, uint32_t frames, const CodecParams& p) {
+  ScanGeometry g;
+  g.width = width;
+  g.height = height;
+  g.frames = frames;
+  if (p.band_rows) {
+    g.band_rows = std::min(p.band_rows, height);
+  } else {
+    // Bands of ~256 K pixels: enough for the predictor's statistics, small enough to decode in parallel.
+    g.band_rows = std::clamp<uint32_t>((1u << 18) / std::max(width, 1u), 32, 512);
+    g.band_rows = std::min(g.band_rows, height);
+  }
+  if (p.group_frames) {
+    g.group_frames = p.group_frames;
+  } else {
+    // Groups of >= 2^17 pixels per band, 16 to 256 frames: measured on the dev corpus, longer groups pay off
+    // only on tiny frames, and a random frame read decodes up to a whole group.
+    uint64_t band_px = uint64_t(width) * g.band_rows;
+    g.group_frames = uint32_t(std::clamp<uint64_t>((1u << 17) / std::max<uint64_t>(band_px, 1), 16, 256));
+  }
+  g.group_frames = std::max(1u, std::min(g.group_frames, std::max(frames, 1u)));
+  g.validate();
+  return g;
+}
+
+unsigned resolve_threads(unsigned requested) {
+  if (requested) return requested;
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? hw : 1;
+}
+
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
+  threads = std::max(1u, std::min<unsigned>(resolve_threads(threads), unsigned(std::min<size_t>(n, 1024))));
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = n;  // stop handing out work
+      }
+    }
+  };
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+std::vector<Bytes> encode_blocks(const ScanGeometry& geom, const BlockCodec& codec, const RowSource& source,
+                                 unsigned threads) {
+  std::vector<Bytes> blocks(geom.block_count());
+  parallel_for(blocks.size(), threads, [&](size_t i) {
+    uint32_t group = uint32_t(i) / geom.bands(), band = uint32_t(i) % geom.bands();
+    uint32_t nf = geom.frames_in(group), nr = geom.rows_in(band);
+    std::vector<uint16_t> px(size_t(nf) * nr * geom.width);
+    for (uint32_t f = 0; f < nf; ++f)
+      source(group * geom.group_frames + f, band * geom.band_rows, nr, px.data() + size_t(f) * nr * geom.width);
+    blocks[i] = codec.encode(BlockView{px.data(), nf, nr, geom.width});
+  });
+  return blocks;
+}
+
+void decode_block(const ScanGeometry& geom, const BlockCodec& codec, uint32_t block_index, ByteSpan data,
+                  std::vector<uint16_t>& out) {
+  if (block_index >= geom.block_count()) fail(Errc::corrupt, "block {} beyond the scan's {}", block_index, geom.block_count());
+  uint32_t group = block_index / geom.bands(), band = block_index % geom.bands();
+  uint32_t nf = geom.frames_in(group), nr = geom.rows_in(band);
+  out.resize(size_t(nf) * nr * geom.width);
+  codec.decode(data, MutableBlockView{out.data(), nf, nr, geom.width});
+}
+
+}  // namespace srsfs::codec
