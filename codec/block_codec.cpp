@@ -2,6 +2,7 @@
 
 #include "codec/error.h"
 #include "codec/lms_codec.h"
+#include "codec/paper_codec.h"
 
 namespace srsfs::codec {
 
@@ -29,7 +30,7 @@ std::unique_ptr<BlockCodec> make_block_codec(const ScanModel& model) {
     case ModelKind::fc:
     case ModelKind::lstm:
     case ModelKind::gru:
-      fail(Errc::unsupported, "model kind {} is not built into this srsfs", model_kind_name(model.kind));
+      return make_paper_block_codec(model);
   }
   fail(Errc::corrupt, "unknown model kind {}", int(model.kind));
 }
