@@ -147,6 +147,13 @@ ArchiveReader::ArchiveReader(std::filesystem::path path) : path_(std::move(path)
       h.index_size + kTrailerSize > file_size_ - h.index_offset)
     fail(Errc::corrupt, "{}: truncated (index beyond the end of the file)", name);
   index_size_ = h.index_size;
+  if (h.index_offset + h.index_size + kTrailerSize != file_size_)
+    fail(Errc::corrupt, "{}: {} bytes where the archive should end (truncated or appended to)", name, file_size_);
+  Bytes trailer(kTrailerSize);
+  pread_exact(fd_.get(), trailer, file_size_ - kTrailerSize, path_);
+  ByteReader tr(trailer, "archive trailer");
+  if (tr.u64() != h.index_offset || std::memcmp(trailer.data() + 8, kTrailerMagic, 8) != 0)
+    fail(Errc::corrupt, "{}: damaged trailer", name);
   Bytes packed(h.index_size);
   pread_exact(fd_.get(), packed, h.index_offset, path_);
   if (checksum64(packed) != h.index_checksum) fail(Errc::corrupt, "{}: index checksum mismatch", name);

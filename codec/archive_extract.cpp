@@ -13,7 +13,7 @@ namespace {
 void write_original(const fs::path& root, const FileEntry& f, ByteSpan data) {
   fs::path p = root / f.path;
   fs::create_directories(p.parent_path());
-  write_file_atomic(p, data, f.mode);
+  write_file_atomic(p, data, f.mode, /*durable=*/false);  // one syncfs at the end
   ::chmod(p.c_str(), f.mode);  // the umask may have narrowed the mode given at creation
   struct timespec times[2] = {{f.mtime_sec, f.mtime_nsec}, {f.mtime_sec, f.mtime_nsec}};
   if (::utimensat(AT_FDCWD, p.c_str(), times, 0) != 0) throw_errno("cannot set the times of " + p.string(), errno);
@@ -53,6 +53,7 @@ ExtractReport extract_archive(const ArchiveReader& archive, const std::optional<
       }
     }
   }
+  if (out_dir) sync_filesystem(*out_dir);
   return report;
 }
 

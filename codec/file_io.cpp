@@ -89,14 +89,19 @@ void fsync_dir(const std::filesystem::path& dir) {
   fsync_or_throw(fd.get(), dir);
 }
 
-void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode) {
+void sync_filesystem(const std::filesystem::path& p) {
+  UniqueFd fd = open_or_throw(p, O_RDONLY);
+  if (::syncfs(fd.get()) != 0) throw_errno(fmt::format("cannot sync the filesystem of {}", p.string()), errno);
+}
+
+void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode, bool durable) {
   std::filesystem::path tmp = p;
   tmp += ".srsfs-tmp";
   {
     UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, int(mode));
     try {
       write_all(fd.get(), data, tmp);
-      fsync_or_throw(fd.get(), tmp);
+      if (durable) fsync_or_throw(fd.get(), tmp);
     } catch (...) {
       ::unlink(tmp.c_str());
       throw;
@@ -107,7 +112,7 @@ void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned m
     ::unlink(tmp.c_str());
     throw_errno(fmt::format("cannot rename {} to {}", tmp.string(), p.string()), err);
   }
-  fsync_dir(p.parent_path());
+  if (durable) fsync_dir(p.parent_path());
 }
 
 }  // namespace srsfs

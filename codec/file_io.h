@@ -38,8 +38,11 @@ void pwrite_all(int fd, ByteSpan data, uint64_t offset, const std::filesystem::p
 void fsync_or_throw(int fd, const std::filesystem::path& name);
 void fsync_dir(const std::filesystem::path& dir);
 struct stat stat_or_throw(const std::filesystem::path& p);
-// Writes `data` to `p` atomically and durably: temporary file, fsync, rename, fsync of the directory.
-void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode = 0644);
+// Writes `data` to `p` atomically: temporary file, rename. With `durable`, also fsyncs the file before the
+// rename and the directory after it (callers writing many files may instead sync once at the end).
+void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode = 0644, bool durable = true);
+// syncfs() of the filesystem holding `p`.
+void sync_filesystem(const std::filesystem::path& p);
 // Throws Errc::io (or no_space for ENOSPC/EDQUOT) with the errno's text.
 [[noreturn]] void throw_errno(const std::string& what, int err);
 
