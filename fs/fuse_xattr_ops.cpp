@@ -1,0 +1,105 @@
+// FuseFilesystem: extended attributes. Names under user.srsfs. are the daemon's own: on directories they
+// are the control channel of `srsfs-admin` (compress, state); on compressed files they come from the view.
+// Everything else passes through to SOURCE.
+#include <sys/xattr.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "fs/fuse_errno.h"
+#include "fs/fuse_filesystem.h"
+
+namespace srsfs::fs {
+
+namespace {
+
+bool is_srsfs_name(const char* name) { return std::string_view(name).starts_with(kXattrPrefix); }
+
+// getxattr's two-step protocol: size 0 asks for the length.
+void reply_value(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, value.size());
+  } else if (value.size() > size) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, value.data(), value.size());
+  }
+}
+
+}  // namespace
+
+void FuseFilesystem::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                              int flags) {
+  Inode& node = inodes_.get(ino);
+  if (std::string_view(name) == kXattrCompress) {
+    if (!node.is_raw() || !node.is_dir()) refuse(ENOTDIR, "compression is requested on a scan directory");
+    monitor_.request(rel_of(node));
+    fuse_reply_err(req, 0);
+    return;
+  }
+  if (!node.is_raw()) refuse(EROFS, "compressed files are read-only");
+  if (is_srsfs_name(name)) refuse(ENOTSUP, fmt::format("{} is reserved for srsfs", name));
+  if (::setxattr(proc_fd_path(node.fd.get()).c_str(), name, value, size, flags) < 0)
+    throw_errno(fmt::format("setxattr {}", name));
+  fuse_reply_err(req, 0);
+}
+
+void FuseFilesystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  Inode& node = inodes_.get(ino);
+  if (!node.is_raw()) {
+    std::optional<std::string> v;
+    if (is_srsfs_name(name)) v = view_.getxattr(rel_of_compressed(node), name);
+    if (!v) refuse(ENODATA, fmt::format("getxattr {}", name));
+    reply_value(req, *v, size);
+    return;
+  }
+  if (std::string_view(name) == kXattrState && node.is_dir()) {
+    reply_value(req, monitor_.state(rel_of(node)), size);
+    return;
+  }
+  std::string proc = proc_fd_path(node.fd.get());
+  if (size == 0) {
+    ssize_t n = ::getxattr(proc.c_str(), name, nullptr, 0);
+    if (n < 0) throw_errno(fmt::format("getxattr {}", name));
+    fuse_reply_xattr(req, size_t(n));
+    return;
+  }
+  auto buf = std::make_unique_for_overwrite<char[]>(size);
+  ssize_t n = ::getxattr(proc.c_str(), name, buf.get(), size);
+  if (n < 0) throw_errno(fmt::format("getxattr {}", name));
+  fuse_reply_buf(req, buf.get(), size_t(n));
+}
+
+void FuseFilesystem::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  Inode& node = inodes_.get(ino);
+  if (!node.is_raw()) {  // the view's attributes are read by name only
+    if (size == 0) {
+      fuse_reply_xattr(req, 0);
+    } else {
+      fuse_reply_buf(req, nullptr, 0);
+    }
+    return;
+  }
+  std::string proc = proc_fd_path(node.fd.get());
+  if (size == 0) {
+    ssize_t n = ::listxattr(proc.c_str(), nullptr, 0);
+    if (n < 0) throw_errno("listxattr");
+    fuse_reply_xattr(req, size_t(n));
+    return;
+  }
+  auto buf = std::make_unique_for_overwrite<char[]>(size);
+  ssize_t n = ::listxattr(proc.c_str(), buf.get(), size);
+  if (n < 0) throw_errno("listxattr");
+  fuse_reply_buf(req, buf.get(), size_t(n));
+}
+
+void FuseFilesystem::removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  Inode& node = inodes_.get(ino);
+  if (!node.is_raw()) refuse(EROFS, "compressed files are read-only");
+  if (is_srsfs_name(name)) refuse(ENOTSUP, fmt::format("{} is reserved for srsfs", name));
+  if (::removexattr(proc_fd_path(node.fd.get()).c_str(), name) < 0) throw_errno(fmt::format("removexattr {}", name));
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace srsfs::fs
