@@ -70,8 +70,9 @@ Bytes rebuild_tiff(const TiffLayout& layout, const Frame16& frame);
 void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64_t offset,
                         std::span<uint8_t> out);
 
-// Versioned record (first byte = format version 1, see docs/format.md); the body is zstd-compressed when
-// that makes it smaller (detectors writing one strip per row produce long StripOffsets arrays).
+// Versioned record (first byte = format version 1; layout in codec/tiff_layout_format.cpp); the body is
+// zstd-compressed when that makes it smaller (detectors writing one strip per row produce long StripOffsets
+// arrays); a trailing 32-bit XXH3 makes any damaged record fail to parse.
 Bytes serialize_layout(const TiffLayout& layout);
 // Untrusted input: throws Errc::corrupt on anything inconsistent or too large.
 TiffLayout parse_layout(ByteSpan record);
