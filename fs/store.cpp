@@ -38,7 +38,7 @@ Store::LockFile::~LockFile() {
   if (fd >= 0) ::close(fd);  // closing releases the flock
 }
 
-Store::Store(const std::filesystem::path& dir, const StoreOptions& opts) : opts_(opts) {
+Store::Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts) : opts_(opts) {
   std::error_code ec;
   if (opts.read_only) {
     if (!std::filesystem::exists(dir / "data.mdb", ec))
@@ -102,7 +102,7 @@ Store::Store(const std::filesystem::path& dir, const StoreOptions& opts) : opts_
 }
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& dir, const StoreOptions& opts) {
-  std::unique_ptr<Store> s(new Store(dir, opts));  // private constructor: make_unique cannot reach it
+  auto s = std::make_unique<Store>(OpenKey{}, dir, opts);
   if (!opts.read_only) s->collect_garbage_at_open();
   return s;
 }

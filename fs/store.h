@@ -42,7 +42,8 @@ struct StoreOptions {
 class Store;
 
 // Writes one scan: blocks first (batched transactions), then everything else in one commit. Destroyed without
-// a commit, it removes its blocks. put_block may be called from several threads at once.
+// a commit, it removes its blocks. put_block may be called from several threads at once. Must not outlive
+// the Store that made it.
 class ScanWriter {
  public:
   ScanWriter(ScanWriter&&) noexcept;
@@ -73,10 +74,15 @@ class ScanWriter {
 };
 
 class Store {
+  struct OpenKey {  // only open() constructs a Store
+    explicit OpenKey() = default;
+  };
+
  public:
   // Opens (read-write: creates) the store in `dir`; removes garbage of crashed writers. Errc::unsupported for
   // a newer schema, Errc::io when another process holds it open for writing.
   static std::unique_ptr<Store> open(const std::filesystem::path& dir, const StoreOptions& opts = {});
+  Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -121,7 +127,6 @@ class Store {
 
  private:
   friend class ScanWriter;
-  Store(const std::filesystem::path& dir, const StoreOptions& opts);
   void require_writable(const char* op) const;
   void collect_garbage_at_open();
   // Erases the blocks of scans whose records are gone and clears their gc marks; failures are logged and left
