@@ -110,7 +110,7 @@ Bytes serialize_manifest(const ScanManifest& m) {
   return out;
 }
 
-ScanManifest parse_manifest(ByteSpan data) {
+ScanManifest parse_manifest(ByteSpan data, bool complete) {
   ByteReader r(data, "scan manifest");
   uint8_t v = r.u8();
   if (v != kManifestVersion) fail(Errc::corrupt, "scan manifest: unknown version {}", v);
@@ -147,7 +147,7 @@ ScanManifest parse_manifest(ByteSpan data) {
     m.files.push_back(std::move(f));
   }
   r.expect_done();
-  for (uint32_t i = 0; i < m.geom.frames; ++i)
+  for (uint32_t i = 0; complete && i < m.geom.frames; ++i)
     if (!frame_seen[i]) fail(Errc::corrupt, "scan manifest: frame {} has no file", i);
   return m;
 }

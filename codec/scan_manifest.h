@@ -45,7 +45,8 @@ FileEntry read_file_entry(ByteReader& r);
 
 Bytes serialize_manifest(const ScanManifest& m);
 // Validates cross-references: frame indices unique and < frames, blob indices < blob_count, safe paths.
-ScanManifest parse_manifest(ByteSpan data);
+// complete=false accepts a header-only manifest (files stored elsewhere, as in the filesystem store).
+ScanManifest parse_manifest(ByteSpan data, bool complete = true);
 
 // A relative path that cannot escape its directory: no absolute, empty, '.' or '..' components.
 bool is_safe_relative_path(std::string_view p) noexcept;

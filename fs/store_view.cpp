@@ -1,0 +1,173 @@
+#include "fs/store_view.h"
+
+#include <cstring>
+
+#include "codec/error.h"
+#include "codec/fallback.h"
+#include "codec/tiff_layout.h"
+
+namespace srsfs::fs {
+namespace {
+constexpr uint64_t kBlockItem = 0, kFrameItem = 1ull << 62, kBlobItem = 2ull << 62;
+
+std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+}  // namespace
+
+Bytes encode_scan_header(const codec::ScanManifest& m) {
+  codec::ScanManifest h = m;
+  h.files.clear();
+  return codec::serialize_manifest(h);
+}
+
+codec::ScanManifest decode_scan_header(ByteSpan header) { return codec::parse_manifest(header, false); }
+
+struct StoreView::ScanContext {
+  uint64_t scan_id = 0;
+  codec::ScanManifest header;
+  std::unique_ptr<codec::BlockCodec> codec;
+};
+
+StoreView::StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads)
+    : store_(store), cache_(cache_opts), threads_(codec::resolve_threads(decode_threads)) {}
+
+CompressedEntry StoreView::entry_of(const FileRecord& r) {
+  CompressedEntry e;
+  e.name = r.path.substr(r.path.rfind('/') == std::string::npos ? 0 : r.path.rfind('/') + 1);
+  e.st.st_mode = S_IFREG | (r.mode & 07777);
+  e.st.st_nlink = 1;
+  e.st.st_uid = r.uid;
+  e.st.st_gid = r.gid;
+  e.st.st_size = off_t(r.size);
+  e.st.st_blocks = blkcnt_t((r.size + 511) / 512);
+  e.st.st_blksize = 128 * 1024;
+  e.st.st_ino = ino_t(r.ino);
+  e.st.st_atim = {r.atime.sec, r.atime.nsec};
+  e.st.st_mtim = {r.mtime.sec, r.mtime.nsec};
+  e.st.st_ctim = {r.ctime.sec, r.ctime.nsec};
+  return e;
+}
+
+std::optional<CompressedEntry> StoreView::lookup(const std::string& dir_rel, const std::string& name) {
+  auto r = store_.get_file(join(dir_rel, name));
+  if (!r) return std::nullopt;
+  return entry_of(*r);
+}
+
+std::vector<CompressedEntry> StoreView::list(const std::string& dir_rel) {
+  std::vector<CompressedEntry> out;
+  for (const auto& r : store_.list_dir(dir_rel)) out.push_back(entry_of(r));
+  return out;
+}
+
+std::shared_ptr<const StoreView::ScanContext> StoreView::context(uint64_t scan_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = contexts_.find(scan_id);
+    if (it != contexts_.end()) return it->second;
+  }
+  auto scan = store_.get_scan(scan_id);
+  if (!scan) fail(Errc::not_found, "scan {} is gone from the store", scan_id);
+  auto ctx = std::make_shared<ScanContext>();
+  ctx->scan_id = scan_id;
+  ctx->header = decode_scan_header(scan->codec_header);
+  codec::ScanModel model;
+  model.kind = ctx->header.model;
+  if (scan->model_id) {
+    auto m = store_.get_model(scan->model_id);
+    if (!m) fail(Errc::corrupt, "scan {} refers to missing model {}", scan->path, scan->model_id);
+    model.params = m->params;
+  }
+  ctx->codec = codec::make_block_codec(model);
+  std::lock_guard lock(mu_);
+  return contexts_.emplace(scan_id, std::move(ctx)).first->second;
+}
+
+void StoreView::forget_scan(uint64_t scan_id) {
+  std::lock_guard lock(mu_);
+  contexts_.erase(scan_id);
+}
+
+StoreView::Value StoreView::assemble_frame(const ScanContext& ctx, uint32_t frame) {
+  const codec::ScanGeometry& g = ctx.header.geom;
+  {
+    const uint32_t group = g.group_of(frame), k = frame - group * g.group_frames;
+    Value px(size_t(g.width) * g.height * 2);
+    codec::parallel_for(g.bands(), threads_, [&](size_t b) {
+      const uint32_t index = g.block_index(group, uint32_t(b));
+      auto block = cache_.get_or_load(CacheKey{ctx.scan_id, kBlockItem | index}, [&] {
+        std::vector<uint16_t> dec;
+        codec::decode_block(g, *ctx.codec, index, store_.get_block(ctx.scan_id, index), dec);
+        Value v(dec.size() * 2);
+        std::memcpy(v.data(), dec.data(), v.size());
+        return v;
+      });
+      const uint32_t nr = g.rows_in(uint32_t(b));
+      const size_t row_bytes = size_t(g.width) * 2;
+      std::memcpy(px.data() + size_t(b) * g.band_rows * row_bytes, block->data() + size_t(k) * nr * row_bytes,
+                  nr * row_bytes);
+    });
+    return px;
+  }
+}
+
+std::shared_ptr<const StoreView::Value> StoreView::frame_pixels(const ScanContext& ctx, uint32_t frame) {
+  return cache_.get_or_load(CacheKey{ctx.scan_id, kFrameItem | frame}, [&] { return assemble_frame(ctx, frame); });
+}
+
+std::shared_ptr<const StoreView::Value> StoreView::fallback_bytes(const ScanContext& ctx, const codec::FileEntry& e) {
+  const uint32_t index = ctx.header.geom.frames ? ctx.header.geom.block_count() + e.blob_index : e.blob_index;
+  return cache_.get_or_load(CacheKey{ctx.scan_id, kBlobItem | e.blob_index},
+                            [&] { return codec::fallback_decompress(store_.get_block(ctx.scan_id, index), e.size); });
+}
+
+size_t StoreView::read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) {
+  auto r = store_.get_file(rel_path);
+  if (!r) fail(Errc::not_found, "{}: not in the store", rel_path);
+  if (offset >= r->size) return 0;
+  const size_t n = size_t(std::min<uint64_t>(out.size(), r->size - offset));
+  auto ctx = context(r->scan_id);
+  codec::FileEntry e = codec::parse_file_entry(r->codec_entry);
+  if (e.kind == codec::FileKind::frame) {
+    if (e.frame_index >= ctx->header.geom.frames) fail(Errc::corrupt, "{}: frame index out of range", rel_path);
+    auto px = frame_pixels(*ctx, e.frame_index);
+    // Sequential readers: decode the next group ahead while this one is served.
+    const auto& g = ctx->header.geom;
+    if (offset + n == r->size && e.frame_index + 1 < g.frames && (e.frame_index + 1) % g.group_frames == 0) {
+      uint32_t next = e.frame_index + 1;
+      auto self = ctx;
+      cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next); });
+    }
+    codec::rebuild_tiff_range(codec::parse_layout(e.layout), reinterpret_cast<const uint16_t*>(px->data()), offset,
+                              out.first(n));
+  } else {
+    auto bytes = fallback_bytes(*ctx, e);
+    std::memcpy(out.data(), bytes->data() + offset, n);
+  }
+  return n;
+}
+
+void StoreView::unlink(const std::string& rel_path) { store_.delete_file(rel_path); }
+
+void StoreView::rename(const std::string& from_rel, const std::string& to_rel) { store_.rename_file(from_rel, to_rel); }
+
+void StoreView::rename_dir(const std::string& from_rel, const std::string& to_rel) {
+  // Scans are flat directories of frames: the files directly inside move; deeper levels recurse by name.
+  for (const auto& r : store_.list_dir(from_rel)) {
+    std::string name = r.path.substr(from_rel.empty() ? 0 : from_rel.size() + 1);
+    store_.rename_file(r.path, join(to_rel, name));
+  }
+}
+
+std::optional<std::string> StoreView::getxattr(const std::string& rel_path, const std::string& name) {
+  auto r = store_.get_file(rel_path);
+  if (!r) return std::nullopt;
+  auto scan = store_.get_scan(r->scan_id);
+  if (!scan) return std::nullopt;
+  if (name == "user.srsfs.state") return std::string("compressed");
+  if (name == "user.srsfs.scan") return scan->path;
+  if (name == "user.srsfs.ratio")
+    return fmt::format("{:.4f}", scan->raw_bytes ? double(scan->stored_bytes) / double(scan->raw_bytes) : 0.0);
+  return std::nullopt;
+}
+
+}  // namespace srsfs::fs
