@@ -16,8 +16,8 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # stock codecs compared by srsfs-bench (benchmark only)
   libcharls-dev libjxl-dev libopenjp2-7-dev libpng-dev liblz4-dev
-  # systemd-analyze verify for the units
-  systemd
+  # systemd-analyze verify for the units; getfattr for the demo and operators
+  systemd attr
 )
 
 SUDO=""
