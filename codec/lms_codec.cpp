@@ -16,8 +16,9 @@ namespace srsfs::codec {
 namespace {
 
 constexpr uint8_t kBlockVersion = 1;
+constexpr uint8_t kFlagPerFrameWeights = 1;
 constexpr int kKeyFeatures = 7;
-constexpr int kTemporalFeatures = 17;
+constexpr int kTemporalFeatures = 21;
 constexpr int kHistory = 8;  // previous frames a temporal prediction looks at
 constexpr int kPad = 2;      // zero border of the per-frame planes (WW, NN, NE reach 2 away)
 
@@ -100,6 +101,13 @@ inline int32_t temporal_features(const TemporalInputs& in, const PaddedPlane& d,
   f[9] = int32_t(p[xl]) + int32_t(p[xr]) - 2 * p1;
   f[10] = int32_t(p[yu]) + int32_t(p[yd]) - 2 * p1;
   f[11] = 16;
+  // Gradients and the diagonal curvature of the previous frame: a rotation moves texture sideways.
+  f[17] = int32_t(p[xl]) - int32_t(p[xr]);
+  f[18] = int32_t(p[yu]) - int32_t(p[yd]);
+  size_t ul = y > 0 && x > 0 ? i - w - 1 : i, dr_ = uint32_t(y) + 1 < in.rows && size_t(x) + 1 < w ? i + w + 1 : i;
+  size_t ur = y > 0 && size_t(x) + 1 < w ? i - w + 1 : i, dl = uint32_t(y) + 1 < in.rows && x > 0 ? i + w - 1 : i;
+  f[19] = int32_t(p[ul]) + int32_t(p[dr_]) - 2 * p1;
+  f[20] = int32_t(p[ur]) + int32_t(p[dl]) - 2 * p1;
   return p1;
 }
 
@@ -224,9 +232,13 @@ KeyWeights fit_key(const BlockView& b) {
   return ls.solve_q12();
 }
 
-TemporalWeights fit_temporal(const BlockView& b) {
-  LeastSquares<kTemporalFeatures> ls;
-  const size_t total = b.frame_pixels() * (b.frames - 1);
+// Per-frame weights when a frame of the band is large enough to carry them (34 bytes each): the best mix of
+// the previous frame, the older ones and the running mean shifts as the group goes on.
+constexpr size_t kPerFrameWeightsMinPixels = 1u << 14;
+
+std::vector<TemporalWeights> fit_temporal(const BlockView& b, bool per_frame) {
+  std::vector<LeastSquares<kTemporalFeatures>> ls(per_frame ? b.frames - 1 : 1);
+  const size_t total = per_frame ? b.frame_pixels() : b.frame_pixels() * (b.frames - 1);
   const int step = total > (1u << 19) ? 2 : 1;
   PaddedPlane d(b.rows, b.width);
   int32_t f[kTemporalFeatures];
@@ -239,13 +251,16 @@ TemporalWeights fit_temporal(const BlockView& b) {
       int32_t* dr = d.row(y);
       for (int x = 0; x < int(b.width); ++x) dr[x] = int32_t(cur[size_t(y) * b.width + size_t(x)]) - in.p[0][size_t(y) * b.width + size_t(x)];
     }
+    auto& acc = ls[per_frame ? t - 1 : 0];
     for (int y = int(t % uint32_t(step)); y < int(b.rows); y += step)
       for (int x = 0; x < int(b.width); x += step) {
         int32_t base = temporal_features(in, d, y, x, f);
-        ls.add(f, int32_t(cur[size_t(y) * b.width + size_t(x)]) - base);
+        acc.add(f, int32_t(cur[size_t(y) * b.width + size_t(x)]) - base);
       }
   }
-  return ls.solve_q12();
+  std::vector<TemporalWeights> out;
+  for (const auto& a : ls) out.push_back(a.solve_q12());
+  return out;
 }
 
 class LmsBlockCodec final : public BlockCodec {
@@ -261,12 +276,14 @@ Bytes encode_lms_block(const BlockView& b) {
   ByteWriter w(out);
   w.u8(kBlockVersion);
   if (b.frames == 0 || b.frame_pixels() == 0) return out;
+  const bool per_frame = b.frames > 2 && b.frame_pixels() >= kPerFrameWeightsMinPixels;
+  w.u8(per_frame ? kFlagPerFrameWeights : 0);
   KeyWeights kw = fit_key(b);
-  TemporalWeights tw{};
-  if (b.frames > 1) tw = fit_temporal(b);
+  std::vector<TemporalWeights> tw;
+  if (b.frames > 1) tw = fit_temporal(b, per_frame);
   for (int16_t v : kw) w.u16(uint16_t(v));
-  if (b.frames > 1)
-    for (int16_t v : tw) w.u16(uint16_t(v));
+  for (const auto& set : tw)
+    for (int16_t v : set) w.u16(uint16_t(v));
 
   RangeEncoder enc(out);
   EncodeCoder coder{enc};
@@ -279,7 +296,7 @@ Bytes encode_lms_block(const BlockView& b) {
   for (uint32_t t = 1; t < b.frames; ++t) {
     std::memcpy(scratch.data(), b.frame(t), scratch.size() * 2);
     sum.add(b.frame(t - 1));
-    loop.temporal_frame(coder, scratch.data(), temporal_inputs(b, t, sum.v), tw);
+    loop.temporal_frame(coder, scratch.data(), temporal_inputs(b, t, sum.v), tw[per_frame ? t - 1 : 0]);
   }
   enc.finish();
   return out;
@@ -290,11 +307,16 @@ void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
   uint8_t version = r.u8();
   if (version != kBlockVersion) fail(Errc::corrupt, "lms block: unknown version {}", version);
   if (out.frames == 0 || out.frame_pixels() == 0) return r.expect_done();
+  const uint8_t flags = r.u8();
+  if (flags & ~kFlagPerFrameWeights) fail(Errc::corrupt, "lms block: unknown flags {:#x}", flags);
+  const bool per_frame = flags & kFlagPerFrameWeights;
+  if (per_frame && out.frames < 3) fail(Errc::corrupt, "lms block: per-frame weights in a block of {} frames", out.frames);
   KeyWeights kw{};
-  TemporalWeights tw{};
   for (auto& v : kw) v = int16_t(r.u16());
-  if (out.frames > 1)
-    for (auto& v : tw) v = int16_t(r.u16());
+  std::vector<TemporalWeights> tw(out.frames > 1 ? (per_frame ? out.frames - 1 : 1) : 0);
+  if (tw.size() * sizeof(TemporalWeights) > r.remaining()) fail(Errc::corrupt, "lms block: truncated weights");
+  for (auto& set : tw)
+    for (auto& v : set) v = int16_t(r.u16());
   ByteSpan payload = r.bytes(r.remaining());
   RangeDecoder dec(payload);
   DecodeCoder coder{dec};
@@ -304,7 +326,7 @@ void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
   RunningSum sum(done);
   for (uint32_t t = 1; t < out.frames; ++t) {
     sum.add(done.frame(t - 1));
-    loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t, sum.v), tw);
+    loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t, sum.v), tw[per_frame ? t - 1 : 0]);
   }
   // A valid stream ends within the encoder's 5 flush bytes; reading far past it means truncation.
   if (dec.overrun() > 4) fail(Errc::corrupt, "lms block: coded data truncated ({} bytes missing)", dec.overrun());

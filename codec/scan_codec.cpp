@@ -37,10 +37,11 @@ ScanGeometry plan_geometry(uint32_t width, uint32_t height, uint32_t frames, con
   if (p.group_frames) {
     g.group_frames = p.group_frames;
   } else {
-    // Groups of >= 2^17 pixels per band, 16 to 256 frames: measured on the dev corpus, longer groups pay off
-    // only on tiny frames, and a random frame read decodes up to a whole group.
-    uint64_t band_px = uint64_t(width) * g.band_rows;
-    g.group_frames = uint32_t(std::clamp<uint64_t>((1u << 17) / std::max<uint64_t>(band_px, 1), 16, 256));
+    // A key frame costs ~1.5 bits/pixel more than a predicted one, and a group's running mean keeps improving
+    // the prediction: long groups pay. A cold random read decodes up to a whole group, so groups hold about
+    // 32 Mpx: 16 frames of 2k×2k (the minimum), 64 of 1k×512, 256 (the maximum) of small frames.
+    uint64_t frame_px = uint64_t(width) * height;
+    g.group_frames = uint32_t(std::clamp<uint64_t>((uint64_t(1) << 25) / std::max<uint64_t>(frame_px, 1), 16, 256));
   }
   g.group_frames = std::max(1u, std::min(g.group_frames, std::max(frames, 1u)));
   g.validate();
