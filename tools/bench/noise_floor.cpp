@@ -95,7 +95,10 @@ NoiseFloor NoiseFloor::for_dataset(const fs::path& dir) {
     if (!j.is_discarded() && j.contains("noise_floor_bits_per_pixel") && j["noise_floor_bits_per_pixel"].is_number()) {
       nf.known_ = nf.exact_ = true;
       nf.exact_bits_ = j["noise_floor_bits_per_pixel"].get<double>();
-      nf.method_ = "exact: noise_floor_bits_per_pixel from synth.json (srsfs-admin synth)";
+      nf.width_ = j.value("width", 0u);
+      nf.height_ = j.value("height", 0u);
+      nf.method_ = "exact: noise_floor_bits_per_pixel from synth.json (srsfs-admin synth); whole frames only, "
+                   "unknown for a crop (the object changes the noise across the frame)";
       return nf;
     }
   }
@@ -155,7 +158,9 @@ NoiseFloor NoiseFloor::for_dataset(const fs::path& dir) {
 
 std::optional<double> NoiseFloor::bits_per_pixel(const std::vector<codec::Frame16>& frames, const Crop& crop) const {
   if (!known_) return std::nullopt;
-  if (exact_) return exact_bits_;
+  if (exact_)  // the file gives the whole-frame mean only
+    return !frames.empty() && frames[0].width == width_ && frames[0].height == height_ ? std::optional(exact_bits_)
+                                                                                         : std::nullopt;
   if (frames.empty()) return std::nullopt;
   const uint32_t w = frames[0].width, h = frames[0].height;
   if (crop.x0 + w > width_ || crop.y0 + h > height_) return std::nullopt;  // flats of another geometry
