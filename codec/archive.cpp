@@ -210,7 +210,7 @@ ArchiveSizes ArchiveReader::sizes() const {
   for (const auto& e : blobs_) s.blobs += e.size;
   s.index = index_size_;
   s.header = kHeaderSize + kTrailerSize;
-  for (const auto& f : manifest_.files) s.layouts += f.layout.size();
+  for (const auto& l : manifest_.layouts) s.layouts += l.size();
   return s;
 }
 

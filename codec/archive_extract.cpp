@@ -49,7 +49,7 @@ ExtractReport extract_archive(const ArchiveReader& archive, const std::optional<
       std::vector<Frame16> frames = decoder.decode_group(g, fetch, opts.threads);
       for (uint32_t k = 0; k < frames.size(); ++k) {
         const FileEntry& f = *by_frame[g * m.geom.group_frames + k];
-        finish_file(f, rebuild_frame_file(f, frames[k]));
+        finish_file(f, rebuild_frame_file(m, f, frames[k]));
       }
     }
   }

@@ -218,10 +218,17 @@ struct DecodeCoder {
   uint32_t code(uint16_t, int32_t mu16, int32_t s16) { return decode_logistic(dec, mu16, s16); }
 };
 
-// Least-squares fits, subsampled on large blocks (the fit converges long before every pixel is seen).
+// Least-squares fits, subsampled on large blocks: ~32 K samples pin down 21 weights, and the normal equations
+// cost ~250 multiply-adds per sample, more than coding the pixel.
+int fit_step(size_t samples) {
+  int step = 1;
+  while (samples / size_t(step * step) > (1u << 15)) ++step;
+  return step;
+}
+
 KeyWeights fit_key(const BlockView& b) {
   LeastSquares<kKeyFeatures> ls;
-  const int step = b.frame_pixels() > (1u << 18) ? 2 : 1;
+  const int step = fit_step(b.frame_pixels());
   int32_t f[kKeyFeatures];
   const uint16_t* cur = b.frame(0);
   for (int y = 0; y < int(b.rows); y += step)
@@ -239,7 +246,7 @@ constexpr size_t kPerFrameWeightsMinPixels = 1u << 14;
 std::vector<TemporalWeights> fit_temporal(const BlockView& b, bool per_frame) {
   std::vector<LeastSquares<kTemporalFeatures>> ls(per_frame ? b.frames - 1 : 1);
   const size_t total = per_frame ? b.frame_pixels() : b.frame_pixels() * (b.frames - 1);
-  const int step = total > (1u << 19) ? 2 : 1;
+  const int step = fit_step(total);
   PaddedPlane d(b.rows, b.width);
   int32_t f[kTemporalFeatures];
   RunningSum sum(b);

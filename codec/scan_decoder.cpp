@@ -33,10 +33,11 @@ std::vector<Frame16> ScanDecoder::decode_group(uint32_t group, const BlockFetch&
   return frames;
 }
 
-Bytes rebuild_frame_file(const FileEntry& f, const Frame16& frame) {
+Bytes rebuild_frame_file(const ScanManifest& m, const FileEntry& f, const Frame16& frame) {
+  if (f.layout_index >= m.layouts.size()) fail(Errc::corrupt, "{}: layout {} missing", f.path, f.layout_index);
   Bytes out;
   try {
-    out = rebuild_tiff(parse_layout(f.layout), frame);
+    out = rebuild_tiff(parse_layout(m.layouts[f.layout_index]), frame);
   } catch (const Error& e) {
     fail(Errc::corrupt, "{}: cannot rebuild the TIFF: {}", f.path, e.what());
   }

@@ -28,7 +28,7 @@ class ScanDecoder {
 };
 
 // Rebuilds a frame file's bytes from its layout and pixels; throws Errc::corrupt on a checksum mismatch.
-Bytes rebuild_frame_file(const FileEntry& f, const Frame16& frame);
+Bytes rebuild_frame_file(const ScanManifest& m, const FileEntry& f, const Frame16& frame);
 // Rebuilds a fallback file from its blob; throws Errc::corrupt on a checksum mismatch.
 Bytes rebuild_fallback_file(const FileEntry& f, ByteSpan blob);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "codec/checksum.h"
 #include "codec/error.h"
@@ -96,6 +97,7 @@ ScanManifest encode_scan_dir(const fs::path& dir, const EncodeOptions& opts, Sca
   m.model = opts.params.model;
   GroupEncoder enc(opts, sink);
   bool have_geom = false;
+  std::map<Bytes, uint32_t> layout_ids;
   uint32_t frames = 0;
   for (const auto& name : names) {
     fs::path p = dir / name;
@@ -116,7 +118,10 @@ ScanManifest encode_scan_dir(const fs::path& dir, const EncodeOptions& opts, Sca
     if (probe.cls == TiffClass::gray16 && probe.frame.width == m.geom.width && probe.frame.height == m.geom.height) {
       f.kind = FileKind::frame;
       f.frame_index = frames++;
-      f.layout = serialize_layout(probe.layout);
+      Bytes layout = serialize_layout(probe.layout);
+      auto [it, added] = layout_ids.emplace(layout, uint32_t(m.layouts.size()));
+      if (added) m.layouts.push_back(std::move(layout));
+      f.layout_index = it->second;
       enc.add(std::move(probe.frame), m.geom);
     } else {
       f.kind = FileKind::fallback;

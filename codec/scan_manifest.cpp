@@ -40,7 +40,7 @@ void write_file_entry(ByteWriter& w, const FileEntry& f) {
   w.u8(uint8_t(f.kind));
   if (f.kind == FileKind::frame) {
     w.varint(f.frame_index);
-    w.blob(f.layout);
+    w.varint(f.layout_index);
   } else {
     w.varint(f.blob_index);
   }
@@ -67,8 +67,9 @@ FileEntry read_file_entry(ByteReader& r) {
     uint64_t idx = r.varint();
     if (idx > UINT32_MAX) fail(Errc::corrupt, "file entry {}: bad frame index", f.path);
     f.frame_index = uint32_t(idx);
-    ByteSpan layout = r.blob();
-    f.layout.assign(layout.begin(), layout.end());
+    uint64_t layout = r.varint();
+    if (layout > UINT32_MAX) fail(Errc::corrupt, "file entry {}: bad layout index", f.path);
+    f.layout_index = uint32_t(layout);
   } else if (kind == uint8_t(FileKind::fallback)) {
     f.kind = FileKind::fallback;
     uint64_t idx = r.varint();
@@ -105,6 +106,8 @@ Bytes serialize_manifest(const ScanManifest& m) {
   w.varint(m.geom.band_rows);
   w.u8(uint8_t(m.model));
   w.varint(m.blob_count);
+  w.varint(m.layouts.size());
+  for (const auto& l : m.layouts) w.blob(l);
   w.varint(m.files.size());
   for (const auto& f : m.files) write_file_entry(w, f);
   return out;
@@ -130,6 +133,11 @@ ScanManifest parse_manifest(ByteSpan data, bool complete) {
   if (kind > uint8_t(ModelKind::gru)) fail(Errc::corrupt, "scan manifest: unknown model kind {}", kind);
   m.model = ModelKind(kind);
   m.blob_count = u32("blob count");
+  m.layouts.resize(r.count(1));
+  for (auto& l : m.layouts) {
+    ByteSpan b = r.blob();
+    l.assign(b.begin(), b.end());
+  }
   size_t n = r.count(12);
   m.files.reserve(n);
   std::set<std::string> paths;
@@ -141,6 +149,8 @@ ScanManifest parse_manifest(ByteSpan data, bool complete) {
       if (f.frame_index >= m.geom.frames || frame_seen[f.frame_index])
         fail(Errc::corrupt, "scan manifest: file {} has bad frame index {}", f.path, f.frame_index);
       frame_seen[f.frame_index] = true;
+      if (f.layout_index >= m.layouts.size())
+        fail(Errc::corrupt, "scan manifest: file {} refers to missing layout {}", f.path, f.layout_index);
     } else if (f.blob_index >= m.blob_count) {
       fail(Errc::corrupt, "scan manifest: file {} refers to missing blob {}", f.path, f.blob_index);
     }

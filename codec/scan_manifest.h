@@ -13,7 +13,7 @@
 namespace srsfs::codec {
 
 enum class FileKind : uint8_t {
-  frame = 0,     // a plain 16-bit TIFF: pixels in the frame blocks, the rest in `layout`
+  frame = 0,     // a plain 16-bit TIFF: pixels in the frame blocks, the rest in a layout of the scan
   fallback = 1,  // anything else: zstd of the whole file in blob `blob_index`
 };
 
@@ -25,7 +25,7 @@ struct FileEntry {
   uint64_t checksum = 0;  // XXH3-64 of the original bytes
   FileKind kind = FileKind::fallback;
   uint32_t frame_index = 0;  // frame
-  Bytes layout;              // frame: serialize_layout()
+  uint32_t layout_index = 0; // frame: index into ScanManifest::layouts
   uint32_t blob_index = 0;   // fallback
   bool operator==(const FileEntry&) const = default;
 };
@@ -34,6 +34,9 @@ struct ScanManifest {
   ScanGeometry geom;  // frames == 0 when the scan has no coded frames (all fallback)
   ModelKind model = ModelKind::lms;
   uint32_t blob_count = 0;
+  // Distinct TIFF layout records (serialize_layout) of the frames: a detector writes the same header and
+  // strip table into every frame, so a scan usually has one.
+  std::vector<Bytes> layouts;
   std::vector<FileEntry> files;
   uint64_t raw_bytes() const;
 };

@@ -24,11 +24,12 @@ codec::ScanManifest decode_scan_header(ByteSpan header) { return codec::parse_ma
 struct StoreView::ScanContext {
   uint64_t scan_id = 0;
   codec::ScanManifest header;
+  std::vector<codec::TiffLayout> layouts;  // parsed once per scan
   std::unique_ptr<codec::BlockCodec> codec;
 };
 
-StoreView::StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads)
-    : store_(store), cache_(cache_opts), threads_(codec::resolve_threads(decode_threads)) {}
+StoreView::StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads, std::filesystem::path source)
+    : store_(store), source_(std::move(source)), cache_(cache_opts), threads_(codec::resolve_threads(decode_threads)) {}
 
 CompressedEntry StoreView::entry_of(const FileRecord& r) {
   CompressedEntry e;
@@ -70,6 +71,7 @@ std::shared_ptr<const StoreView::ScanContext> StoreView::context(uint64_t scan_i
   auto ctx = std::make_shared<ScanContext>();
   ctx->scan_id = scan_id;
   ctx->header = decode_scan_header(scan->codec_header);
+  for (const auto& l : ctx->header.layouts) ctx->layouts.push_back(codec::parse_layout(l));
   codec::ScanModel model;
   model.kind = ctx->header.model;
   if (scan->model_id) {
@@ -137,7 +139,8 @@ size_t StoreView::read(const std::string& rel_path, uint64_t offset, std::span<u
       auto self = ctx;
       cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next); });
     }
-    codec::rebuild_tiff_range(codec::parse_layout(e.layout), reinterpret_cast<const uint16_t*>(px->data()), offset,
+    if (e.layout_index >= ctx->layouts.size()) fail(Errc::corrupt, "{}: layout index out of range", rel_path);
+    codec::rebuild_tiff_range(ctx->layouts[e.layout_index], reinterpret_cast<const uint16_t*>(px->data()), offset,
                               out.first(n));
   } else {
     auto bytes = fallback_bytes(*ctx, e);
@@ -151,21 +154,39 @@ void StoreView::unlink(const std::string& rel_path) { store_.delete_file(rel_pat
 void StoreView::rename(const std::string& from_rel, const std::string& to_rel) { store_.rename_file(from_rel, to_rel); }
 
 void StoreView::rename_dir(const std::string& from_rel, const std::string& to_rel) {
-  // Scans are flat directories of frames: the files directly inside move; deeper levels recurse by name.
-  for (const auto& r : store_.list_dir(from_rel)) {
-    std::string name = r.path.substr(from_rel.empty() ? 0 : from_rel.size() + 1);
-    store_.rename_file(r.path, join(to_rel, name));
+  auto under = [](const std::string& p, const std::string& dir) {
+    return dir.empty() || p == dir || (p.starts_with(dir) && p[dir.size()] == '/');
+  };
+  // Cheap no-op unless a scan lies in the renamed tree or the tree lies in a scan.
+  bool any = false;
+  for (const auto& s : store_.list_scans()) any = any || under(s.path, from_rel) || under(from_rel, s.path);
+  if (!any) return;
+  // The files of a scan may sit in its subdirectories; SOURCE (already renamed) names them.
+  std::vector<std::string> dirs{""};
+  std::error_code ec;
+  if (!source_.empty()) {
+    const std::filesystem::path top = source_ / to_rel;
+    for (std::filesystem::recursive_directory_iterator it(top, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(std::filesystem::relative(it->path(), top).generic_string());
+  }
+  for (const auto& sub : dirs) {
+    const std::string from = sub.empty() ? from_rel : join(from_rel, sub), to = sub.empty() ? to_rel : join(to_rel, sub);
+    for (const auto& r : store_.list_dir(from)) store_.rename_file(r.path, join(to, r.path.substr(from.size() + 1)));
   }
 }
 
 std::optional<std::string> StoreView::getxattr(const std::string& rel_path, const std::string& name) {
-  auto r = store_.get_file(rel_path);
-  if (!r) return std::nullopt;
-  auto scan = store_.get_scan(r->scan_id);
+  // A file's attributes are its scan's; a directory that is a compressed scan answers for itself.
+  std::optional<ScanRecord> scan;
+  if (auto r = store_.get_file(rel_path)) {
+    if (name == kXattrState) return std::string("compressed");
+    scan = store_.get_scan(r->scan_id);
+  } else {
+    scan = store_.find_scan(rel_path);
+  }
   if (!scan) return std::nullopt;
-  if (name == "user.srsfs.state") return std::string("compressed");
-  if (name == "user.srsfs.scan") return scan->path;
-  if (name == "user.srsfs.ratio")
+  if (name == kXattrScan) return scan->path;
+  if (name == kXattrRatio)
     return fmt::format("{:.4f}", scan->raw_bytes ? double(scan->stored_bytes) / double(scan->raw_bytes) : 0.0);
   return std::nullopt;
 }
