@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "codec/error.h"
 #include "codec/nn_lut.h"
 
 namespace srsfs::codec {
 namespace {
 
+using nn::act_lookup;
 using nn::kOne;
 
 uint64_t zigzag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
@@ -35,18 +40,6 @@ constexpr int kMaxShift = 24;
 int32_t round_shift(int64_t v, int s) {
   if (s > 0) v = (v + (int64_t(1) << (s - 1))) >> s;
   return int32_t(std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
-}
-
-// Sum of 16-element int16 products at a time; n is a multiple of 16. Bounds validated at parse time keep
-// every partial sum inside int32, so the order of additions (vectorised or not) cannot change the result.
-inline int32_t dot(const int16_t* w, const int16_t* x, int n) {
-  int32_t acc = 0;
-  for (int i = 0; i < n; i += 16) {
-    int32_t s = 0;
-    for (int j = 0; j < 16; ++j) s += int32_t(w[i + j]) * int32_t(x[i + j]);
-    acc += s;
-  }
-  return acc;
 }
 
 int16_t mul_q12(int32_t a, int32_t b) { return int16_t((int64_t(a) * b + (kOne >> 1)) >> nn::kFrac); }
@@ -156,11 +149,12 @@ PaperPredictor::Mat PaperPredictor::pad(const NnLayer& l) {
   Mat m;
   m.rows = l.rows;
   m.cols = l.cols;
-  m.stride = (l.cols + 15) / 16 * 16;
+  m.rows_pad = (l.rows + 15) / 16 * 16;
   m.shift = l.shift;
-  m.w.assign(size_t(m.rows) * size_t(m.stride), 0);
-  for (int r = 0; r < l.rows; ++r)
-    std::copy_n(l.w.begin() + ptrdiff_t(r) * l.cols, l.cols, m.w.begin() + ptrdiff_t(r) * m.stride);
+  const size_t pairs = (size_t(l.cols) + 1) / 2, R = size_t(m.rows_pad);
+  m.wt.assign(pairs * R * 2, 0);
+  for (size_t r = 0; r < size_t(l.rows); ++r)
+    for (size_t c = 0; c < size_t(l.cols); ++c) m.wt[((c / 2) * R + r) * 2 + c % 2] = l.w[r * size_t(l.cols) + c];
   m.b = l.b;
   return m;
 }
@@ -171,28 +165,60 @@ PaperPredictor::PaperPredictor(const PaperNet& net)
   for (int s = 0; s < alphabet_; ++s) input_q12_.push_back(paper_input_q12(net.window, s));
   for (const auto& l : net.layers) mats_.push_back(pad(l));
   b_hn_ = net.b_hn;
+  if (kind_ != ModelKind::fc) {
+    const NnLayer& l = net.layers[0];
+    NnLayer hid{l.rows, l.cols - 1, l.shift, {}, l.b};
+    for (int r = 0; r < l.rows; ++r) {
+      gx_.push_back(l.w[size_t(r) * size_t(l.cols)]);
+      for (int c = 1; c < l.cols; ++c) hid.w.push_back(l.w[size_t(r) * size_t(l.cols) + size_t(c)]);
+    }
+    gh_ = pad(hid);
+  }
   int widest = 0;
-  for (const auto& m : mats_) widest = std::max({widest, m.stride, m.rows});
+  for (const auto& m : mats_) widest = std::max({widest, m.cols, m.rows_pad});
   x_.assign(size_t(widest), 0);
   h_.assign(size_t(widest), 0);
   c_.assign(size_t(hidden_), 0);
   pre_.assign(size_t(widest), 0);
   tmp_.assign(size_t(widest), 0);
-  acc_.assign(size_t(widest), 0);
+  sum_.assign(size_t(widest), 0);
   logits_.assign(size_t(alphabet_), 0);
   e_.assign(size_t(alphabet_), 0);
   freq_.assign(size_t(alphabet_), 0);
 }
 
-void PaperPredictor::linear(const Mat& m, const int16_t* x, int32_t* out_q12) const {
-  for (int r = 0; r < m.rows; ++r) {
-    int64_t acc = int64_t(dot(&m.w[size_t(r) * size_t(m.stride)], x, m.stride)) + m.b[size_t(r)];
-    out_q12[r] = round_shift(acc, m.shift);
+// Two columns at a time over all rows (no horizontal sums; zero input pairs skipped). Every partial sum is
+// a sub-sum of a row's terms, which validation bounds to int32, so neither the order nor SIMD vs scalar
+// can change the result.
+void PaperPredictor::matvec(const Mat& m, const int16_t* x) {
+  const size_t R = size_t(m.rows_pad);
+  int32_t* acc = sum_.data();
+  std::fill_n(acc, R, 0);
+  for (int c = 0; c < m.cols; c += 2) {
+    const int16_t x0 = x[c], x1 = c + 1 < m.cols ? x[c + 1] : int16_t(0);
+    if ((x0 | x1) == 0) continue;
+    const int16_t* w = &m.wt[size_t(c / 2) * R * 2];
+#if defined(__SSE2__)
+    const __m128i xp = _mm_set1_epi32(int32_t(uint32_t(uint16_t(x0)) | (uint32_t(uint16_t(x1)) << 16)));
+    for (size_t r = 0; r < R; r += 4) {
+      __m128i wv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * r));
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + r));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + r), _mm_add_epi32(a, _mm_madd_epi16(wv, xp)));
+    }
+#else
+    for (size_t r = 0; r < R; ++r) acc[r] += int32_t(w[2 * r]) * x0 + int32_t(w[2 * r + 1]) * x1;
+#endif
   }
+}
+
+void PaperPredictor::linear(const Mat& m, const int16_t* x, int32_t* out_q12) {
+  matvec(m, x);
+  for (int r = 0; r < m.rows; ++r) out_q12[r] = round_shift(int64_t(sum_[size_t(r)]) + m.b[size_t(r)], m.shift);
 }
 
 const uint16_t* PaperPredictor::predict(const uint16_t* ctx) {
   const int H = hidden_;
+  const nn::ActTables& T = nn::act_tables();
   if (kind_ == ModelKind::fc) {
     std::fill(x_.begin(), x_.end(), int16_t(0));
     for (int k = 0; k < context_; ++k) x_[size_t(k)] = input_q12_[ctx[k]];
@@ -203,45 +229,43 @@ const uint16_t* PaperPredictor::predict(const uint16_t* ctx) {
     }
     linear(mats_[2], x_.data(), logits_.data());
   } else {
-    // x_ holds [input, h_1 .. h_H, zero padding]; the state starts at zero for every pixel.
-    std::fill(x_.begin(), x_.end(), int16_t(0));
+    // h_ holds h_1 .. h_H (zero padded); state starts at zero for every pixel. The input column of the
+    // gate matrix (gx_) is applied apart from the hidden columns (gh_): same integer sum, less padding.
+    std::fill(h_.begin(), h_.end(), int16_t(0));
     std::fill(c_.begin(), c_.end(), 0);
-    const Mat& g = mats_[0];
+    const Mat& g = gh_;
+    const int32_t* b = gh_.b.data();
+    const int shift = g.shift;
     for (int k = 0; k < context_; ++k) {
-      int16_t in = input_q12_[ctx[k]];
-      x_[0] = in;
+      const int64_t in = input_q12_[ctx[k]];
+      matvec(g, h_.data());
+      const int32_t* acc = sum_.data();
       if (kind_ == ModelKind::lstm) {
-        linear(g, x_.data(), pre_.data());
         for (int i = 0; i < H; ++i) {
-          int32_t ig = nn::sigmoid_q12(pre_[size_t(i)]);
-          int32_t fg = nn::sigmoid_q12(pre_[size_t(H + i)]);
-          int32_t gg = nn::tanh_q12(pre_[size_t(2 * H + i)]);
-          int32_t og = nn::sigmoid_q12(pre_[size_t(3 * H + i)]);
+          auto pre = [&](int r) { return round_shift(acc[size_t(r)] + gx_[size_t(r)] * in + b[r], shift); };
+          int32_t ig = act_lookup(T.sigmoid, pre(i));
+          int32_t fg = act_lookup(T.sigmoid, pre(H + i));
+          int32_t gg = act_lookup(T.tanh, pre(2 * H + i));
+          int32_t og = act_lookup(T.sigmoid, pre(3 * H + i));
           int64_t c = (int64_t(fg) * c_[size_t(i)] + int64_t(ig) * gg + (kOne >> 1)) >> nn::kFrac;
           c_[size_t(i)] = int32_t(c);  // |c| <= context + 1 in Q12
-          x_[size_t(1 + i)] = mul_q12(og, nn::tanh_q12(c));
+          h_[size_t(i)] = mul_q12(og, act_lookup(T.tanh, c));
         }
       } else {
-        for (int r = 0; r < 3 * H; ++r) {
-          int64_t full = dot(&g.w[size_t(r) * size_t(g.stride)], x_.data(), g.stride);
-          acc_[size_t(r)] = full;
-        }
         for (int i = 0; i < H; ++i) {
-          int32_t rg = nn::sigmoid_q12(round_shift(acc_[size_t(i)] + g.b[size_t(i)], g.shift));
-          int32_t zg = nn::sigmoid_q12(round_shift(acc_[size_t(H + i)] + g.b[size_t(H + i)], g.shift));
+          int32_t rg = act_lookup(T.sigmoid, round_shift(acc[size_t(i)] + gx_[size_t(i)] * in + b[i], shift));
+          int32_t zg = act_lookup(T.sigmoid, round_shift(acc[size_t(H + i)] + gx_[size_t(H + i)] * in + b[H + i], shift));
           size_t rn = size_t(2 * H + i);
-          int64_t ih = int64_t(g.w[rn * size_t(g.stride)]) * in + g.b[rn];
-          int64_t hh = acc_[rn] - int64_t(g.w[rn * size_t(g.stride)]) * in + b_hn_[size_t(i)];
+          int64_t ih = gx_[rn] * in + b[rn];
+          int64_t hh = acc[rn] + b_hn_[size_t(i)];
           int64_t pre = ih + ((int64_t(rg) * hh + (kOne >> 1)) >> nn::kFrac);
-          int32_t n = nn::tanh_q12(round_shift(pre, g.shift));
-          int64_t h = (int64_t(kOne - zg) * n + int64_t(zg) * x_[size_t(1 + i)] + (kOne >> 1)) >> nn::kFrac;
+          int32_t n = act_lookup(T.tanh, round_shift(pre, shift));
+          int64_t h = (int64_t(kOne - zg) * n + int64_t(zg) * h_[size_t(i)] + (kOne >> 1)) >> nn::kFrac;
           tmp_[size_t(i)] = int32_t(h);
         }
-        for (int i = 0; i < H; ++i) x_[size_t(1 + i)] = int16_t(tmp_[size_t(i)]);
+        for (int i = 0; i < H; ++i) h_[size_t(i)] = int16_t(tmp_[size_t(i)]);
       }
     }
-    std::fill(h_.begin(), h_.end(), int16_t(0));
-    std::copy_n(x_.begin() + 1, H, h_.begin());
     linear(mats_[1], h_.data(), logits_.data());
   }
   to_freqs();
@@ -256,9 +280,10 @@ void PaperPredictor::to_freqs() {
   int arg = 0;
   for (int i = 1; i < A; ++i)
     if (logits_[size_t(i)] > m) m = logits_[size_t(i)], arg = i;
+  const uint32_t* table = nn::act_tables().exp;
   uint64_t sum = 0;
   for (int i = 0; i < A; ++i) {
-    e_[size_t(i)] = nn::exp_neg_q30(int64_t(m) - logits_[size_t(i)]);
+    e_[size_t(i)] = nn::exp_lookup(table, int64_t(m) - logits_[size_t(i)]);
     sum += e_[size_t(i)];
   }
   const uint64_t budget = (uint64_t(1) << kPaperFreqBits) - uint64_t(A);

@@ -67,13 +67,16 @@ class PaperPredictor {
 
  private:
   struct Mat {
-    int rows = 0, cols = 0, stride = 0;  // stride: cols padded to a multiple of 16 (zeros)
+    int rows = 0, cols = 0, rows_pad = 0;  // rows_pad: rows rounded up to a multiple of 16
     int shift = 0;
-    std::vector<int16_t> w;
+    // Column pairs: for pair q, row r: wt[(q * rows_pad + r) * 2 + {0, 1}] = W[r][2q + {0, 1}], zero padded
+    // (the layout of SSE2 pmaddwd: 4 rows x 2 columns per instruction, no horizontal sums).
+    std::vector<int16_t> wt;
     std::vector<int32_t> b;
   };
   static Mat pad(const NnLayer& l);
-  void linear(const Mat& m, const int16_t* x, int32_t* out_q12) const;
+  void matvec(const Mat& m, const int16_t* x);  // W x into sum_
+  void linear(const Mat& m, const int16_t* x, int32_t* out_q12);
   void to_freqs();
 
   ModelKind kind_;
@@ -81,9 +84,11 @@ class PaperPredictor {
   std::vector<int16_t> input_q12_;  // per symbol
   std::vector<Mat> mats_;
   std::vector<int32_t> b_hn_;
+  std::vector<int64_t> gx_;  // recurrent kinds: input column of the gate matrix
+  Mat gh_;                   // recurrent kinds: hidden columns of the gate matrix
   std::vector<int16_t> x_, h_;       // padded activation vectors
   std::vector<int32_t> c_, pre_, tmp_;
-  std::vector<int64_t> acc_;
+  std::vector<int32_t> sum_;
   std::vector<int32_t> logits_;
   std::vector<uint32_t> e_;
   std::vector<uint16_t> freq_;

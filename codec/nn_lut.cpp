@@ -75,6 +75,11 @@ uint64_t exp_neg_q60(uint64_t num, uint64_t den) {
   return r;
 }
 
+const ActTables& act_tables() {
+  static const ActTables t{tables().sigmoid.data(), tables().tanh_.data(), tables().exp.data()};
+  return t;
+}
+
 int32_t sigmoid_q12(int64_t x) { return tables().sigmoid[act_index(x)]; }
 int32_t tanh_q12(int64_t x) { return tables().tanh_[act_index(x)]; }
 

@@ -35,10 +35,10 @@ std::vector<uint16_t> synthetic_sequence(uint64_t seed = 42) {
 PaperTrainOptions options(ModelKind k) {
   PaperTrainOptions o;
   o.kind = k;
-  o.hidden = 24;
+  o.hidden = 16;
   o.epochs = 4;
   o.threads = 2;
-  o.max_samples = 12000;
+  o.max_samples = 8000;
   return o;
 }
 
@@ -78,8 +78,8 @@ TEST(PaperTrainDeterminism, SameInputSameModelBytes) {
   auto px = synthetic_sequence();
   BlockView seq{px.data(), 10, kH, kW};
   PaperTrainOptions o = options(ModelKind::gru);
-  o.epochs = 2;
-  o.max_samples = 4000;
+  o.epochs = 1;
+  o.max_samples = 3000;
   EXPECT_EQ(train_paper_model({seq}, o).params, train_paper_model({seq}, o).params);
 }
 
