@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 
 #include "codec/det_math.h"
@@ -34,24 +35,24 @@ const SigmoidTable& table() {
 // The coding window for one value: bins q = value >> k in [q_lo, q_hi], plus an escape symbol.
 struct Window {
   unsigned k;
-  int32_t q_lo, q_hi;
+  int32_t q_lo, q_hi, qc;
   uint32_t span;  // kTotal - W - 1: mass shared by the distribution, the rest is one unit per symbol
   int64_t mu16;
-  int64_t recip;  // 2^32 / s16: z*256 = ((boundary16 - mu16) * recip) >> 24
+  int64_t recip;  // (2^32 - 1) / s16: z*256 = ((boundary16 - mu16) * recip) >> 24
   int64_t g_lo;
 
   Window(int32_t mu, int32_t s16) {
     s16 = std::clamp(s16, kMinScale16, int32_t(1) << 20);
-    k = 0;
-    while ((s16 >> k) >= 8 * 16) ++k;  // bins of 2^k grey levels with a scale below 8 bins
+    // Bins of 2^k grey levels with a scale below 8 bins: the smallest k with (s16 >> k) < 128.
+    k = unsigned(std::max(0, int(std::bit_width(uint32_t(s16))) - 7));
     const int32_t qmax = 65535 >> k;
     mu16 = std::clamp<int64_t>(mu, -16, int64_t(65536) * 16);
-    int32_t qc = int32_t(std::clamp<int64_t>(mu16 >> (4 + k), 0, qmax));
+    qc = int32_t(std::clamp<int64_t>(mu16 >> (4 + k), 0, qmax));
     int32_t hw = std::max(2, ((12 * s16) >> k) / 16 + 1);
     q_lo = std::max(0, qc - hw);
     q_hi = std::min(qmax, qc + hw);
     span = kTotal - uint32_t(q_hi - q_lo + 1) - 1;
-    recip = (int64_t(1) << 32) / s16;
+    recip = int64_t(0xFFFFFFFFu / uint32_t(s16));  // a 32-bit division: twice as fast as a 64-bit one
     g_lo = g(q_lo);
   }
   // Scaled CDF at the lower boundary of bin q (grey level q*2^k - 0.5).

@@ -30,8 +30,9 @@ ScanGeometry plan_geometry(uint32_t width, uint32_t height, uint32_t frames, con
   if (p.band_rows) {
     g.band_rows = std::min(p.band_rows, height);
   } else {
-    // Bands of ~256 K pixels: enough for the predictor's statistics, small enough to decode in parallel.
-    g.band_rows = std::clamp<uint32_t>((1u << 18) / std::max(width, 1u), 32, 512);
+    // Bands of ~128 K pixels: enough for the predictor's statistics, small enough that a frame's bands
+    // decode in parallel on every core.
+    g.band_rows = std::clamp<uint32_t>((1u << 17) / std::max(width, 1u), 32, 512);
     g.band_rows = std::min(g.band_rows, height);
   }
   if (p.group_frames) {

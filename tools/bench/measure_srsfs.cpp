@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstring>
+#include <set>
 
 #include "codec/scan_codec.h"
 #include "tools/bench/measure.h"
@@ -112,8 +113,12 @@ Row measure_srsfs(codec::ModelKind kind, const std::vector<codec::Frame16>& fram
 
     uint64_t block_bytes = 0, layout_bytes = 0;
     for (const Bytes& b : blocks) block_bytes += b.size();
-    if (layouts)
-      for (const codec::TiffLayout& l : *layouts) layout_bytes += codec::serialize_layout(l).size();
+    if (layouts) {
+      // The manifest keeps one copy of each distinct layout record (frames of a scan share one).
+      std::set<Bytes> distinct;
+      for (const codec::TiffLayout& l : *layouts) distinct.insert(codec::serialize_layout(l));
+      for (const Bytes& l : distinct) layout_bytes += l.size();
+    }
     uint64_t header = kScanHeaderEstimate + kBlockIndexEstimate * blocks.size() +
                       (layouts ? kFileRecordEstimate * layouts->size() : 0);
     row.compressed_bytes = block_bytes + model.params.size() + layout_bytes + header;
@@ -125,7 +130,7 @@ Row measure_srsfs(codec::ModelKind kind, const std::vector<codec::Frame16>& fram
         geom.block_count(), geom.group_frames, geom.band_rows, threads,
         kind == codec::ModelKind::lms ? "" : fmt::format(" (encode time includes {:.1f} s of training: {})", train_s, train_info),
         threads, block_bytes, model.params.size(), layout_bytes,
-        layouts ? fmt::format(" (serialize_layout of each of {} TIFFs)", layouts->size()) : " (not counted: cropped subset)",
+        layouts ? fmt::format(" (distinct serialize_layout records of {} TIFFs)", layouts->size()) : " (not counted: cropped subset)",
         header, kScanHeaderEstimate, kBlockIndexEstimate, layouts ? kFileRecordEstimate : 0);
   } catch (const std::exception& e) {
     row.error = e.what();
