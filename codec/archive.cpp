@@ -100,7 +100,7 @@ void ArchiveWriter::finish(const ScanManifest& manifest) {
   w.varint(blobs_.size());
   for (const auto& e : blobs_) write_extent(w, e);
   w.blob(serialize_manifest(manifest));
-  Bytes packed = fallback_compress(index, 19);
+  Bytes packed = zstd_compress_raw(index, 19);
 
   Header h;
   h.index_offset = offset_;

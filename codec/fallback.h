@@ -1,4 +1,6 @@
-// The generic lossless path for every file the frame codec does not take: zstd of the whole file.
+// The generic lossless path for every file the frame codec does not take. A blob is one method byte and
+// its payload: 0 = zstd of the file, 1 = zstd of the file bit-transposed in 4-byte elements (the encoder
+// keeps whichever is smaller). docs/format.md §2.3.
 #pragma once
 #include "codec/bytes.h"
 
@@ -7,7 +9,10 @@ namespace srsfs::codec {
 Bytes fallback_compress(ByteSpan data, int level = 9);
 // Untrusted input: decompresses to exactly `expected_size` bytes or throws Errc::corrupt.
 Bytes fallback_decompress(ByteSpan blob, uint64_t expected_size);
-// Untrusted input whose size is recorded only in the zstd frame: at most max_size bytes, else Errc::corrupt.
+
+// A bare zstd frame (no method byte), for records such as the archive index.
+Bytes zstd_compress_raw(ByteSpan data, int level);
+// Untrusted bare zstd frame whose size is recorded only in the frame: at most max_size bytes, else corrupt.
 Bytes zstd_decompress_bounded(ByteSpan blob, uint64_t max_size);
 
 }  // namespace srsfs::codec

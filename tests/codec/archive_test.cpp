@@ -8,6 +8,7 @@
 #include "codec/archive.h"
 #include "codec/archive_extract.h"
 #include "codec/error.h"
+#include "codec/fallback.h"
 #include "codec/file_io.h"
 #include "codec/tiff_layout.h"
 #include "tests/test_paths.h"
@@ -181,6 +182,33 @@ TEST(Archive, EveryDatasetOfTheSharedCorpusRoundTrips) {
     extract_archive(ArchiveReader(t / "a.srs"), t / "out", {});
     expect_same_tree(*data / d, t / "out");
   }
+}
+
+}  // namespace
+}  // namespace srsfs::codec
+
+namespace srsfs::codec {
+namespace {
+
+TEST(Fallback, SparseWordsTakeTheBitshuffleMethodAndEveryMethodRoundTrips) {
+  // A photon-counting-like uint32 frame: mostly zeros, a few small counts, plus a 3-byte tail.
+  Bytes sparse(4 * 65536 + 3, 0);
+  uint64_t s = 99;
+  for (size_t i = 0; i + 3 < sparse.size(); i += 4) {
+    s = s * 6364136223846793005ull + 1;
+    if ((s >> 58) == 0) sparse[i] = uint8_t(1 + (s >> 40) % 5);
+  }
+  Bytes blob = fallback_compress(sparse);
+  EXPECT_EQ(blob[0], 1) << "bit-transposed zstd should win on sparse words";
+  EXPECT_EQ(fallback_decompress(blob, sparse.size()), sparse);
+  Bytes text(5000, 'a');
+  Bytes tblob = fallback_compress(text);
+  EXPECT_EQ(fallback_decompress(tblob, text.size()), text);
+  Bytes bad = blob;
+  bad[0] = 7;
+  EXPECT_THROW(fallback_decompress(bad, sparse.size()), Error);
+  EXPECT_THROW(fallback_decompress(blob, sparse.size() + 1), Error);
+  EXPECT_THROW(fallback_decompress(ByteSpan{}, 0), Error);
 }
 
 }  // namespace

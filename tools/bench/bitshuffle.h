@@ -5,16 +5,12 @@
 #pragma once
 #include <cstddef>
 
+#include "codec/bitshuffle.h"
 #include "codec/bytes.h"
 
 namespace srsfs::bench {
 
-// Elements per transposed block: bitshuffle's default block of 8 KiB.
-inline size_t bitshuffle_block_elems(size_t elem_size) { return (8192 / elem_size) & ~size_t(7); }
-
-// Transposes `in` (a whole number of elements) block by block; the output has the same size.
-Bytes bitshuffle(ByteSpan in, size_t elem_size);
-Bytes bitunshuffle(ByteSpan in, size_t elem_size);
+using codec::bitshuffle_block_elems;
 
 // bitshuffle's "bslz4" container: each transposed block LZ4-compressed on its own, prefixed by its
 // compressed size (4 bytes, big-endian in the original; little-endian here, the size is what matters).
