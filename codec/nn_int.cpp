@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SRSFS_NN_SCALAR)
 #include <emmintrin.h>
 #endif
 
@@ -198,7 +198,7 @@ void PaperPredictor::matvec(const Mat& m, const int16_t* x) {
     const int16_t x0 = x[c], x1 = c + 1 < m.cols ? x[c + 1] : int16_t(0);
     if ((x0 | x1) == 0) continue;
     const int16_t* w = &m.wt[size_t(c / 2) * R * 2];
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SRSFS_NN_SCALAR)
     const __m128i xp = _mm_set1_epi32(int32_t(uint32_t(uint16_t(x0)) | (uint32_t(uint16_t(x1)) << 16)));
     for (size_t r = 0; r < R; r += 4) {
       __m128i wv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * r));
