@@ -20,8 +20,16 @@ namespace srsfs::fs {
 inline constexpr const char* kXattrPrefix = "user.srsfs.";
 // setxattr on a directory (any value): request compression of that scan now (`srsfs-admin compress`).
 inline constexpr const char* kXattrCompress = "user.srsfs.compress";
-// getxattr on a directory: human-readable scan state (ScanSink::scan_state).
+// getxattr on a directory or file: human-readable scan state (ScanSink::scan_state; "raw" for a raw file).
 inline constexpr const char* kXattrState = "user.srsfs.state";
+// getxattr on a compressed file or a compressed scan's directory: stored bytes / raw bytes of its scan.
+inline constexpr const char* kXattrRatio = "user.srsfs.ratio";
+// getxattr on a compressed file or a compressed scan's directory: the scan's directory (SOURCE-relative).
+inline constexpr const char* kXattrScan = "user.srsfs.scan";
+// getxattr on the mount root: the daemon's status as one JSON document (`srsfs-admin status`), at most
+// kStatusMaxBytes (the kernel's limit on an attribute value); the scan list is cut short to fit.
+inline constexpr const char* kXattrStatus = "user.srsfs.status";
+inline constexpr size_t kStatusMaxBytes = 60 * 1024;
 
 inline constexpr const char* kDefaultCompleteMarker = ".complete";
 inline constexpr const char* kDefaultStoreName = ".srsfs";
@@ -48,11 +56,44 @@ class CompressedView {
   // Renames one compressed file; to_rel's directory exists in SOURCE; an existing compressed to_rel is
   // replaced (POSIX rename semantics; the daemon has already checked RENAME_NOREPLACE).
   virtual void rename(const std::string& from_rel, const std::string& to_rel) = 0;
-  // A directory of SOURCE was renamed: move every compressed file under from_rel (recursively) to to_rel.
+  // A directory of SOURCE was renamed (called after SOURCE's rename): move every compressed file under from_rel
+  // (recursively) to to_rel.
   // Must be a cheap no-op when nothing is stored under from_rel.
   virtual void rename_dir(const std::string& from_rel, const std::string& to_rel) = 0;
   // Value of attribute `name` (always starts with kXattrPrefix), or nullopt when it has none.
   virtual std::optional<std::string> getxattr(const std::string& rel_path, const std::string& name) = 0;
+};
+
+// Kernel-cache semantics (how the mount stays correct while the compressor works behind it):
+//   - Entries and attributes are cached by the kernel for FilesystemConfig::timeout_s (1 s). When the
+//     compressor releases a raw file it tells the kernel (KernelCache::name_changed ->
+//     fuse_lowlevel_notify_inval_entry), so the next lookup finds the compressed file at once. A process that
+//     still holds the old entry (or an open descriptor) reaches the unlinked raw file through the pinned
+//     O_PATH descriptor of its inode: the same bytes, so no stale entry can return wrong data. Negative
+//     entries are never cached (ENOENT replies carry no entry), so a name cannot "vanish" after a release.
+//   - st_ino: a compressed file reports the st_ino its raw file had (recorded at commit). The FUSE node id of
+//     a compressed file is stable for as long as the kernel remembers it (keyed by parent node and name). A
+//     caveat: once the raw file is gone, SOURCE's filesystem may reuse that inode number for a new raw file
+//     (ext4 does so at once); while that file is raw both show the number, and when it is compressed in turn
+//     the store (whose inode numbers are unique) gives it a new one, so its st_ino changes at compression.
+//   - Compressed files keep their page cache across opens (their bytes never change); raw files do not.
+//   - The marker file (".complete") is part of the scan: it is compressed and released like any other file,
+//     so afterwards it is a read-only compressed file (touching it again fails with EROFS). At start,
+//     Compressor::resume re-queues a scan whose marker is still raw and which the store does not hold, and
+//     every scan that was queued (marker, idle or request) when the daemon stopped.
+
+// Lets the compressed side tell the kernel that SOURCE changed behind the mount. Thread-safe; never blocks on
+// a FUSE request.
+class KernelCache {
+ public:
+  virtual ~KernelCache() = default;
+  // The name `name` in directory dir_rel now means something else (a raw file was released).
+  virtual void name_changed(const std::string& dir_rel, const std::string& name) noexcept = 0;
+};
+
+class NoKernelCache final : public KernelCache {
+ public:
+  void name_changed(const std::string&, const std::string&) noexcept override {}
 };
 
 // Receives "this scan directory is complete" from the ScanMonitor (marker file, idle timeout or explicit
@@ -64,6 +105,12 @@ class ScanSink {
   virtual void scan_complete(const std::string& dir_rel) = 0;
   // Text for `getfattr -n user.srsfs.state DIR`, e.g. "raw", "queued", "compressing 40%", "compressed".
   virtual std::string scan_state(const std::string& dir_rel) = 0;
+  // The JSON document of user.srsfs.status (see kXattrStatus); `writing`: scan directories the monitor sees
+  // being written. At most kStatusMaxBytes.
+  virtual std::string status_json(const std::vector<std::string>& writing) {
+    (void)writing;
+    return "{}";
+  }
 };
 
 // Until the store exists: no compressed files.

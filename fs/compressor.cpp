@@ -3,6 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "codec/archive.h"
@@ -24,11 +29,40 @@ std::string join(const std::string& dir, const std::string& name) { return dir.e
 bool same_file(const struct stat& st, const codec::FileEntry& e) {
   return uint64_t(st.st_size) == e.size && st.st_mtim.tv_sec == e.mtime_sec && st.st_mtim.tv_nsec == e.mtime_nsec;
 }
+
+uint64_t hash_of(const std::string& s) {
+  return checksum64(ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+}
+
+// a == b, or a lies below b (lexically, both normalised absolute paths).
+bool within(const fsys::path& a, const fsys::path& b) {
+  auto rel = a.lexically_relative(b);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+fsys::path normal(const fsys::path& p) {
+  std::error_code ec;
+  auto c = fsys::weakly_canonical(p, ec);
+  return (ec ? fsys::absolute(p) : c).lexically_normal();
+}
+
+// dir_rel and every directory below it in SOURCE (a scan's files may sit in subdirectories).
+std::vector<std::string> dirs_below(const fsys::path& source, const std::string& dir_rel) {
+  std::vector<std::string> out{dir_rel};
+  std::error_code ec;
+  for (fsys::recursive_directory_iterator it(source / dir_rel, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec))
+      out.push_back(fsys::relative(it->path(), source).generic_string());
+  }
+  return out;
+}
 }  // namespace
 
 Compressor::Compressor(Store& store, CompressorOptions opts) : store_(store), opts_(std::move(opts)) {
+  if (const char* p = std::getenv("SRSFS_TEST_PAUSE_AT")) pause_at_ = p;
   fsys::create_directories(opts_.spool);
   for (const auto& e : fsys::directory_iterator(opts_.spool)) fsys::remove(e.path());  // a crashed run's leftovers
+  if (!opts_.queue_dir.empty()) fsys::create_directories(opts_.queue_dir);
   for (unsigned i = 0; i < std::max(1u, opts_.workers); ++i) workers_.emplace_back([this] { run(); });
 }
 
@@ -41,14 +75,34 @@ Compressor::~Compressor() {
   workers_.clear();  // joins
 }
 
+fsys::path Compressor::queue_file(const std::string& dir_rel) const {
+  return opts_.queue_dir / fmt::format("{:016x}", hash_of(dir_rel));
+}
+
+void Compressor::persist(const std::string& dir_rel, bool queued) noexcept {
+  if (opts_.queue_dir.empty()) return;
+  try {
+    if (queued) {
+      write_file_atomic(queue_file(dir_rel), ByteSpan(reinterpret_cast<const uint8_t*>(dir_rel.data()), dir_rel.size()),
+                        0600, false);
+    } else {
+      std::error_code ec;
+      fsys::remove(queue_file(dir_rel), ec);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("scan {}: cannot update the persisted queue: {}", dir_rel, e.what());
+  }
+}
+
 void Compressor::scan_complete(const std::string& dir_rel) {
   {
     std::lock_guard lock(mu_);
-    auto it = state_.find(dir_rel);
-    if (it != state_.end() && (it->second == "queued" || it->second == "compressing")) return;
-    state_[dir_rel] = "queued";
+    auto it = jobs_.find(dir_rel);
+    if (it != jobs_.end() && it->second.phase != Job::Phase::failed) return;  // queued or in progress
+    jobs_[dir_rel] = Job{};
     queue_.push_back(dir_rel);
   }
+  persist(dir_rel, true);
   spdlog::info("scan {} complete: queued for compression", dir_rel.empty() ? "." : dir_rel);
   cv_.notify_one();
 }
@@ -56,11 +110,31 @@ void Compressor::scan_complete(const std::string& dir_rel) {
 std::string Compressor::scan_state(const std::string& dir_rel) {
   {
     std::lock_guard lock(mu_);
-    auto it = state_.find(dir_rel);
-    if (it != state_.end()) return it->second;
+    auto it = jobs_.find(dir_rel);
+    if (it != jobs_.end()) {
+      switch (it->second.phase) {
+        case Job::Phase::queued: return "queued";
+        case Job::Phase::compressing: return fmt::format("compressing {:.0f}%", 100 * it->second.progress);
+        case Job::Phase::failed: return "failed: " + it->second.error;
+      }
+    }
   }
-  if (auto scan = store_.find_scan(dir_rel)) return "compressed";
+  if (store_.find_scan(dir_rel)) return "compressed";
+  // A compressed scan renamed through the mount: its files moved, its record keeps the old path.
+  if (!store_.list_dir(dir_rel).empty()) return "compressed";
   return "raw";
+}
+
+CompressorStatus Compressor::status() {
+  std::lock_guard lock(mu_);
+  CompressorStatus s;
+  s.queue_length = queue_.size();
+  s.busy = busy_;
+  for (const auto& [dir, job] : jobs_) {
+    static constexpr const char* kNames[] = {"queued", "compressing", "failed"};
+    s.jobs.push_back({dir, kNames[int(job.phase)], job.progress, job.error});
+  }
+  return s;
 }
 
 void Compressor::wait_idle() {
@@ -77,52 +151,91 @@ void Compressor::run() {
       if (stop_) return;
       dir = std::move(queue_.front());
       queue_.pop_front();
-      state_[dir] = "compressing";
+      jobs_[dir].phase = Job::Phase::compressing;
       ++busy_;
     }
-    std::string result = "compressed";
+    std::string error;
     try {
-      compress_now(dir);
+      if (!dir.empty() && (store_.find_scan(dir) || !store_.list_dir(dir).empty())) {
+        // Completed again (marker after a request, say): nothing new to do; later raw files stay raw.
+        spdlog::info("scan {}: already compressed", dir);
+      } else {
+        compress(dir, [&](double p) {
+          std::lock_guard lock(mu_);
+          jobs_[dir].progress = p;
+        });
+      }
     } catch (const std::exception& e) {
-      result = std::string("failed: ") + e.what();
+      error = e.what();
       spdlog::error("scan {}: compression failed, raw files kept: {}", dir, e.what());
     }
+    persist(dir, false);  // done or failed: not resumed (a failed scan is retried on request)
     {
       std::lock_guard lock(mu_);
-      state_[dir] = result;
+      if (error.empty()) {
+        jobs_.erase(dir);  // the store answers for it now
+      } else {
+        jobs_[dir] = Job{Job::Phase::failed, 0, error};
+      }
       --busy_;
     }
     idle_cv_.notify_all();
   }
 }
 
-void Compressor::compress_now(const std::string& dir_rel) {
-  const fsys::path dir = opts_.source / dir_rel;
+void Compressor::check_compressible(const std::string& dir_rel) {
   if (dir_rel.empty()) fail(Errc::invalid_argument, "the source root is not a scan; complete a scan directory inside it");
-  if (store_.find_scan(dir_rel)) fail(Errc::invalid_argument, "{}: already compressed (re-encode with srsfs-admin retrain --recompress)", dir_rel);
-  const fsys::path spool = opts_.spool / fmt::format("scan-{:016x}.srs", checksum64(ByteSpan(
-                                                         reinterpret_cast<const uint8_t*>(dir_rel.data()), dir_rel.size())));
+  const fsys::path dir = opts_.source / dir_rel;
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) fail(Errc::not_found, "{}: not a directory", dir_rel);
+  if (!opts_.store_dir.empty()) {
+    const fsys::path d = normal(dir), s = normal(opts_.store_dir);
+    if (within(d, s) || within(s, d)) fail(Errc::invalid_argument, "{}: holds or lies in the srsfs store; not a scan", dir_rel);
+  }
+  if (store_.find_scan(dir_rel) || !store_.list_dir(dir_rel).empty())
+    fail(Errc::invalid_argument, "{}: already compressed (re-encode with srsfs-admin retrain --recompress)", dir_rel);
+  for (auto slash = dir_rel.find('/'); slash != std::string::npos; slash = dir_rel.find('/', slash + 1))
+    if (store_.find_scan(dir_rel.substr(0, slash)))
+      fail(Errc::invalid_argument, "{}: lies inside the compressed scan {}", dir_rel, dir_rel.substr(0, slash));
+  for (const auto& s : store_.list_scans())
+    if (s.path.starts_with(dir_rel + "/"))
+      fail(Errc::invalid_argument, "{}: contains the compressed scan {}; complete the scans inside it instead", dir_rel,
+           s.path);
+}
+
+void Compressor::compress_now(const std::string& dir_rel) { compress(dir_rel, {}); }
+
+void Compressor::compress(const std::string& dir_rel, const std::function<void(double)>& progress) {
+  check_compressible(dir_rel);
+  const fsys::path dir = opts_.source / dir_rel;
+  const fsys::path spool = opts_.spool / fmt::format("scan-{:016x}.srs", hash_of(dir_rel));
+  auto report = [&](double p) {
+    if (progress) progress(p);
+  };
   // 1. Encode into a spool archive.
   codec::EncodeOptions eo;
   eo.params = opts_.params;
+  eo.progress = [&](uint64_t done, uint64_t total) { report(total ? 0.7 * double(done) / double(total) : 0.0); };
 #if SRSFS_WITH_TORCH
   eo.trainer = codec::make_model_trainer(int(codec::resolve_threads(opts_.params.threads)));
 #endif
+  struct SpoolGuard {
+    fsys::path p;
+    ~SpoolGuard() { ::unlink(p.c_str()); }
+  } guard{spool};
   codec::ScanManifest manifest;
   {
     codec::ArchiveWriter writer(spool);
     manifest = codec::encode_scan_dir(dir, eo, writer);
     writer.finish(manifest);
   }
-  struct SpoolGuard {
-    fsys::path p;
-    ~SpoolGuard() { ::unlink(p.c_str()); }
-  } guard{spool};
+  test_pause("encode");
   // 2. Verify: decode every file and compare with the checksums taken from the raw bytes.
   codec::ArchiveReader reader(spool);
   codec::ExtractOptions xo;
   xo.threads = opts_.params.threads;
   codec::extract_archive(reader, std::nullopt, xo);
+  report(0.9);
   // 3. Commit to the store: model, blocks and blobs (blobs follow the frame blocks), then the records.
   uint64_t model_id = 0;
   if (!reader.model().params.empty())
@@ -142,7 +255,10 @@ void Compressor::compress_now(const std::string& dir_rel) {
     stored += b.size();
     w.put_block(nblocks + i, b);
   }
+  w.flush();
+  test_pause("commit");
   std::vector<FileRecord> files;
+  std::set<uint64_t> inos;
   uint64_t raw = 0;
   for (const auto& e : manifest.files) {
     struct stat st {};
@@ -159,7 +275,13 @@ void Compressor::compress_now(const std::string& dir_rel) {
     r.atime = {st.st_atim.tv_sec, st.st_atim.tv_nsec};
     r.mtime = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
     r.ctime = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
-    r.ino = st.st_ino;  // the inode number users saw stays the same
+    // The inode number users saw stays the same, unless SOURCE has reused it since another stored file's raw
+    // copy was released (or this one is a hard link): then the store assigns one.
+    r.ino = st.st_ino;
+    if (!inos.insert(r.ino).second || store_.get_file_by_ino(r.ino)) {
+      spdlog::info("{}: inode {} is taken in the store; it gets a new one", r.path, r.ino);
+      r.ino = 0;
+    }
     r.checksum = e.checksum;
     r.codec_entry = codec::serialize_file_entry(e);
     raw += e.size;
@@ -170,40 +292,89 @@ void Compressor::compress_now(const std::string& dir_rel) {
                raw / 1e6, stored / 1e6, raw ? 100.0 * double(stored) / double(raw) : 0.0);
   // 4. Release the raw files, now that the store holds them durably.
   release_committed(scan);
+  report(1.0);
 }
 
 void Compressor::release_committed(const ScanRecord& scan) {
-  const fsys::path dir = opts_.source / scan.path;
-  for (const auto& r : store_.list_dir(scan.path)) {
-    if (r.scan_id != scan.id) continue;
-    const fsys::path raw = opts_.source / r.path;
-    struct stat st {};
-    if (::lstat(raw.c_str(), &st) != 0) continue;  // already released
-    // Release only a raw file that is exactly what the store holds.
-    if (uint64_t(st.st_size) != r.size || st.st_mtim.tv_sec != r.mtime.sec || st.st_mtim.tv_nsec != r.mtime.nsec) continue;
-    if (checksum64(read_whole_file(raw)) != r.checksum) continue;
-    if (::unlink(raw.c_str()) != 0) spdlog::warn("cannot release {}: {}", raw.string(), std::strerror(errno));
+  bool first = true;
+  for (const std::string& d : dirs_below(opts_.source, scan.path)) {
+    bool changed = false;
+    for (const auto& r : store_.list_dir(d)) {
+      if (r.scan_id != scan.id) continue;
+      const fsys::path raw = opts_.source / r.path;
+      struct stat st {};
+      if (::lstat(raw.c_str(), &st) != 0) continue;  // already released
+      // Release only a raw file that is exactly what the store holds.
+      if (!S_ISREG(st.st_mode) || uint64_t(st.st_size) != r.size || st.st_mtim.tv_sec != r.mtime.sec ||
+          st.st_mtim.tv_nsec != r.mtime.nsec)
+        continue;
+      if (checksum64(read_whole_file(raw)) != r.checksum) continue;
+      if (::unlink(raw.c_str()) != 0) {
+        spdlog::warn("cannot release {}: {}", raw.string(), std::strerror(errno));
+        continue;
+      }
+      changed = true;
+      if (opts_.released) opts_.released(d, raw.filename().string());
+      if (first) test_pause("release");
+      first = false;
+    }
+    if (changed) fsync_dir(opts_.source / d);
   }
-  std::error_code ec;
-  if (fsys::is_directory(dir, ec)) fsync_dir(dir);
 }
 
 void Compressor::resume() {
-  for (const auto& scan : store_.list_scans()) release_committed(scan);
-  if (opts_.complete_marker.empty()) return;
+  for (const auto& scan : store_.list_scans()) {
+    try {
+      release_committed(scan);
+    } catch (const std::exception& e) {
+      spdlog::error("scan {}: cannot finish releasing raw files: {}", scan.path, e.what());
+    }
+  }
   std::error_code ec;
+  if (!opts_.queue_dir.empty()) {
+    for (const auto& e : fsys::directory_iterator(opts_.queue_dir, ec)) {
+      try {
+        Bytes b = read_whole_file(e.path());
+        std::string rel(b.begin(), b.end());
+        if (rel.empty() || store_.find_scan(rel)) {
+          fsys::remove(e.path(), ec);
+        } else {
+          spdlog::info("scan {}: queued before the daemon stopped", rel);
+          scan_complete(rel);
+        }
+      } catch (const std::exception& x) {
+        spdlog::warn("persisted queue entry {}: {}", e.path().string(), x.what());
+      }
+    }
+  }
+  if (opts_.complete_marker.empty()) return;
+  const fsys::path skip = opts_.store_dir.empty() ? opts_.spool.parent_path() : opts_.store_dir;
   for (auto it = fsys::recursive_directory_iterator(opts_.source, fsys::directory_options::skip_permission_denied, ec);
-       it != fsys::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->path() == opts_.spool.parent_path()) {
+       !ec && it != fsys::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path() == skip) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->path().filename() == opts_.complete_marker && it->is_regular_file()) {
+    if (it->path().filename() == opts_.complete_marker && it->is_regular_file(ec)) {
       std::string rel = fsys::relative(it->path().parent_path(), opts_.source).generic_string();
-      if (rel == ".") rel.clear();
+      if (rel == ".") continue;  // the root is never a scan
       if (!store_.find_scan(rel)) scan_complete(rel);
     }
+  }
+}
+
+void Compressor::test_pause(const char* point) {
+  if (pause_at_ != point) return;
+  spdlog::warn("SRSFS_TEST_PAUSE_AT={}: pausing the compressor", point);
+  if (const char* f = std::getenv("SRSFS_TEST_PAUSE_FILE")) write_file_atomic(f, ByteSpan(), 0644, false);
+  const char* s = std::getenv("SRSFS_TEST_PAUSE_S");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(s ? std::atoi(s) : 120);
+  while (std::chrono::steady_clock::now() < until) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

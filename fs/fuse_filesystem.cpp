@@ -188,6 +188,17 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
+void FuseFilesystem::invalidate_entry(fuse_session* se, const std::string& dir_rel, const std::string& name) noexcept {
+  struct stat st {};
+  const char* path = dir_rel.empty() ? "." : dir_rel.c_str();
+  if (::fstatat(inodes_.root().fd.get(), path, &st, AT_SYMLINK_NOFOLLOW) < 0) return;  // gone: nothing cached
+  fuse_ino_t parent = inodes_.find_raw(st.st_dev, st.st_ino);
+  if (parent == 0) return;  // the kernel holds no entries of a directory it does not know
+  int r = fuse_lowlevel_notify_inval_entry(se, parent, name.c_str(), name.size());
+  if (r < 0 && r != -ENOENT && r != -ENOSYS && r != -ENOTCONN && r != -ENODEV)
+    spdlog::debug("invalidate {}/{}: {}", dir_rel, name, std::strerror(-r));
+}
+
 // --- helpers ---
 
 std::string FuseFilesystem::join(const std::string& dir_rel, const std::string& name) {

@@ -12,7 +12,10 @@
 //     store has no link counts). Unlink and rename go to the view.
 //   - The store directory, when it lies inside SOURCE, is hidden: lookups and listings do not show it and
 //     creating that name is refused (EPERM).
-//   - st_ino reported for raw objects is SOURCE's st_ino; for compressed files, the original file's.
+//   - st_ino reported for raw objects is SOURCE's st_ino; for compressed files, the original file's (a
+//     store-assigned one when SOURCE had already reused that number for another stored file's raw copy).
+//   - The kernel's entry cache is told when the compressor releases a raw file (invalidate_entry); see
+//     fs/compressed_view.h for the cache semantics.
 #pragma once
 #include <sys/stat.h>
 
@@ -45,6 +48,11 @@ class FuseFilesystem {
   static const fuse_lowlevel_ops& operations();
 
   InodeTable& inodes() { return inodes_; }
+
+  // SOURCE's name dir_rel/name changed behind the kernel (the compressor released a raw file): drops the
+  // kernel's cached entry, if it has one, so that the next lookup finds the compressed file. Never call it from
+  // a request handler of this filesystem (the kernel may hold the directory's lock while waiting for us).
+  void invalidate_entry(fuse_session* se, const std::string& dir_rel, const std::string& name) noexcept;
 
   // --- operations (called through operations(); each replies exactly once or throws before replying) ---
   void init(fuse_conn_info* conn);

@@ -55,6 +55,13 @@ Inode& InodeTable::ref_compressed(Inode& parent, const CompressedEntry& e) {
   return *p;
 }
 
+fuse_ino_t InodeTable::find_raw(dev_t dev, ino_t ino) {
+  std::lock_guard lock(mu_);
+  if (DevIno{dev, ino} == DevIno{root_.dev, root_.ino}) return FUSE_ROOT_ID;
+  auto it = raw_.find(DevIno{dev, ino});
+  return it == raw_.end() ? 0 : id(*it->second);
+}
+
 void InodeTable::forget(Inode& i, uint64_t n) {
   std::lock_guard lock(mu_);
   forget_locked(&i, n);

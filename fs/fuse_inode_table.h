@@ -64,6 +64,9 @@ class InodeTable {
   Inode& ref_raw(UniqueFd fd, const struct stat& st);
   // The compressed inode for (parent, e.name), with one more lookup reference; refreshes its stat.
   Inode& ref_compressed(Inode& parent, const CompressedEntry& e);
+  // The node id the kernel knows for the raw object (dev, ino), or 0; takes no reference (for notifications,
+  // where a stale id is harmless: the kernel ignores ids it does not know).
+  fuse_ino_t find_raw(dev_t dev, ino_t ino);
   // Drops n lookup references; frees the inode (and its hold on a parent) at zero.
   void forget(Inode& i, uint64_t n);
 

@@ -1,6 +1,11 @@
 // FuseFilesystem: extended attributes. Names under user.srsfs. are the daemon's own: on directories they
 // are the control channel of `srsfs-admin` (compress, state); on compressed files they come from the view.
-// Everything else passes through to SOURCE.
+// Everything else passes through to SOURCE. The names (fs/compressed_view.h):
+//   user.srsfs.compress  set on a directory: compress that scan now
+//   user.srsfs.state     directory: raw|writing|queued|compressing N%|compressed|failed: why; file: raw|compressed
+//   user.srsfs.ratio     compressed file or scan directory: stored / raw bytes of the scan
+//   user.srsfs.scan      compressed file or scan directory: the scan's SOURCE-relative path
+//   user.srsfs.status    mount root: JSON status document (fs/mount_status.cpp)
 #include <sys/xattr.h>
 
 #include <memory>
@@ -54,8 +59,19 @@ void FuseFilesystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, 
     reply_value(req, *v, size);
     return;
   }
-  if (std::string_view(name) == kXattrState && node.is_dir()) {
-    reply_value(req, monitor_.state(rel_of(node)), size);
+  if (is_srsfs_name(name)) {
+    // The daemon's own attributes: never SOURCE's (the compressor removes raw files with theirs).
+    const std::string_view n(name);
+    std::optional<std::string> v;
+    if (n == kXattrStatus && &node == &inodes_.root()) {
+      v = monitor_.status_json();
+    } else if (n == kXattrState) {
+      v = node.is_dir() ? monitor_.state(rel_of(node)) : std::string("raw");
+    } else if (node.is_dir()) {
+      v = view_.getxattr(rel_of(node), name);  // ratio and scan of a compressed scan's directory
+    }
+    if (!v) refuse(ENODATA, fmt::format("getxattr {}", name));
+    reply_value(req, *v, size);
     return;
   }
   std::string proc = proc_fd_path(node.fd.get());

@@ -7,6 +7,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -22,6 +23,26 @@
 namespace srsfs::fs {
 
 namespace {
+
+// Forwards the compressor's notifications to the kernel while the session is served; detached before the
+// session goes (the compressor may still finish a scan after that).
+class SessionNotifier final : public KernelCache {
+ public:
+  void attach(FuseFilesystem* fs, fuse_session* se) {
+    std::lock_guard lock(mu_);
+    fs_ = fs;
+    se_ = se;
+  }
+  void name_changed(const std::string& dir_rel, const std::string& name) noexcept override {
+    std::lock_guard lock(mu_);
+    if (fs_ && se_) fs_->invalidate_entry(se_, dir_rel, name);
+  }
+
+ private:
+  std::mutex mu_;
+  FuseFilesystem* fs_ = nullptr;
+  fuse_session* se_ = nullptr;
+};
 
 class LoggingSink final : public ScanSink {
  public:
@@ -58,6 +79,7 @@ class ForwardingSink final : public ScanSink {
     if (target) target->scan_complete(d);
   }
   std::string scan_state(const std::string& d) override { return target ? target->scan_state(d) : "starting"; }
+  std::string status_json(const std::vector<std::string>& w) override { return target ? target->status_json(w) : "{}"; }
 };
 
 void fuse_log_to_spdlog(fuse_log_level level, const char* fmt, va_list ap) {
@@ -100,7 +122,9 @@ std::string program_name(int argc, char** argv) {
 MountHooks default_mount_hooks() {
   return MountHooks{
       [](const MountOptions&) -> std::unique_ptr<CompressedView> { return std::make_unique<EmptyCompressedView>(); },
-      [](const MountOptions&, CompressedView&) -> std::unique_ptr<ScanSink> { return std::make_unique<LoggingSink>(); },
+      [](const MountOptions&, CompressedView&, KernelCache&) -> std::unique_ptr<ScanSink> {
+        return std::make_unique<LoggingSink>();
+      },
   };
 }
 
@@ -143,6 +167,7 @@ int run_mount(int argc, char** argv, MountHooks hooks) {
     ::umask(0);  // the kernel has applied the caller's umask to every mode it sends
 
     ForwardingView view;
+    SessionNotifier notifier;  // outlives the sink
     ForwardingSink sink;
     ScanMonitor monitor(sink, ScanMonitorConfig{opts.complete_marker, std::chrono::seconds(opts.complete_idle_s)});
     FuseFilesystem filesystem(FilesystemConfig{opts.source, opts.store, 1.0}, view, monitor);
@@ -154,7 +179,12 @@ int run_mount(int argc, char** argv, MountHooks hooks) {
       use_logger(spdlog::syslog_logger_mt("srsfs", "srsfs", LOG_PID, LOG_DAEMON), opts.debug);
     }
     view.target = hooks.make_view(opts);
-    sink.target = hooks.make_sink(opts, *view.target);
+    notifier.attach(&filesystem, session.get());
+    struct Detach {  // before the session goes, however this scope ends
+      SessionNotifier& n;
+      ~Detach() { n.attach(nullptr, nullptr); }
+    } detach{notifier};
+    sink.target = hooks.make_sink(opts, *view.target, notifier);
     spdlog::info("serving {} on {} (store {})", opts.source.string(), opts.mountpoint.string(), opts.store.string());
     int r = session.loop(opts.loop);
     if (r < 0) {

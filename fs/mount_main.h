@@ -14,7 +14,8 @@ namespace srsfs::fs {
 // the view, so a compressor may hold on to the view until then.
 struct MountHooks {
   std::function<std::unique_ptr<CompressedView>(const MountOptions&)> make_view;
-  std::function<std::unique_ptr<ScanSink>(const MountOptions&, CompressedView&)> make_sink;
+  // kernel: outlives the sink; tells the kernel about names changed behind the mount.
+  std::function<std::unique_ptr<ScanSink>(const MountOptions&, CompressedView&, KernelCache& kernel)> make_sink;
 };
 
 // Until the store and compressor exist: no compressed files; completed scans are only logged.

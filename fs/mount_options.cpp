@@ -195,7 +195,7 @@ std::string mount_usage(std::string_view program) {
       "srsfs options:\n"
       "    -o store=DIR           compressed store (default SOURCE/{1}; hidden from the mount)\n"
       "    -o cache_size=BYTES    decoded-block cache, k/M/G/T suffixes (default 1G)\n"
-      "    -o workers=N           background compression threads (default 0 = half the CPU cores)\n"
+      "    -o workers=N           scans compressed at once (default 1; each uses half the CPU cores)\n"
       "    -o complete_marker=NAME  a scan is complete once NAME is created in it (default {2};\n"
       "                           complete_marker= disables markers)\n"
       "    -o complete_idle=SEC   a scan is complete after SEC seconds without writes (default 0 = off)\n"
@@ -207,6 +207,7 @@ std::string mount_usage(std::string_view program) {
       "Scan control through the mount:\n"
       "    setfattr -n {3} -v 1 DIR   compress DIR now (what `srsfs-admin compress DIR` does)\n"
       "    getfattr -n {4} DIR        what srsfs is doing with DIR\n"
+      "    srsfs-admin status MNT     scans, queue and cache statistics (the JSON of user.srsfs.status)\n"
       "Compressed files are read-only: opening one for writing, truncating it or changing its attributes\n"
       "fails with EROFS (\"Read-only file system\"); rename and delete work.\n",
       program, kDefaultStoreName, kDefaultCompleteMarker, kXattrCompress, kXattrState);

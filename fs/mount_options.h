@@ -18,7 +18,7 @@ struct MountOptions {
   std::filesystem::path mountpoint;  // absolute
   std::filesystem::path store;       // store=DIR; default SOURCE/.srsfs (then hidden from the mount)
   uint64_t cache_size = uint64_t(1) << 30;  // cache_size=BYTES, k/M/G/T suffixes (powers of 1024)
-  unsigned workers = 0;                     // workers=N background compression threads; 0 = half the cores
+  unsigned workers = 0;                     // workers=N scans compressed at once; 0 = one (each uses half the cores)
   unsigned complete_idle_s = 0;             // complete_idle=SECONDS; 0 = off
   std::string complete_marker = ".complete";  // complete_marker=NAME; empty = off
   bool foreground = false;                  // -f (and -d)

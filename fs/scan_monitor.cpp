@@ -91,6 +91,15 @@ std::string ScanMonitor::state(const std::string& dir_rel) {
   return sink_.scan_state(dir_rel);
 }
 
+std::string ScanMonitor::status_json() {
+  std::vector<std::string> writing;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [dir, last] : active_) writing.push_back(dir);
+  }
+  return sink_.status_json(writing);
+}
+
 void ScanMonitor::idle_loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {

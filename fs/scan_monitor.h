@@ -42,6 +42,8 @@ class ScanMonitor {
   void on_dir_removed(const std::string& dir_rel);
   // Text for user.srsfs.state: the sink's view, or "writing" while the monitor sees activity in it.
   std::string state(const std::string& dir_rel);
+  // user.srsfs.status: the sink's document, given the directories seen being written.
+  std::string status_json();
   // Minimum time between two activity notes from one open file (FileHandle throttles with it).
   static constexpr std::chrono::milliseconds kWriteNoteInterval{100};
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "fs/compressor.h"
+#include "fs/mount_status.h"
 #include "fs/store_view.h"
 
 namespace srsfs::fs {
@@ -16,9 +17,10 @@ class StoreBackend final : public CompressedView {
   explicit StoreBackend(const MountOptions& o) : store_(Store::open(o.store)) {
     cache::CacheOptions c;
     c.capacity_bytes = size_t(o.cache_size);
-    view_ = std::make_unique<StoreView>(*store_, c);
+    view_ = std::make_unique<StoreView>(*store_, c, 0, o.source);
   }
   Store& store() { return *store_; }
+  StoreView& view() { return *view_; }
   std::optional<CompressedEntry> lookup(const std::string& d, const std::string& n) override { return view_->lookup(d, n); }
   std::vector<CompressedEntry> list(const std::string& d) override { return view_->list(d); }
   size_t read(const std::string& p, uint64_t off, std::span<uint8_t> out) override { return view_->read(p, off, out); }
@@ -32,23 +34,44 @@ class StoreBackend final : public CompressedView {
   std::unique_ptr<StoreView> view_;
 };
 
+// The compressor, plus the status document that needs both it and the view.
+class StoreSink final : public ScanSink {
+ public:
+  StoreSink(StoreBackend& backend, CompressorOptions c, std::filesystem::path source)
+      : backend_(backend), source_(std::move(source)), comp_(backend.store(), std::move(c)) {}
+  Compressor& compressor() { return comp_; }
+  void scan_complete(const std::string& d) override { comp_.scan_complete(d); }
+  std::string scan_state(const std::string& d) override { return comp_.scan_state(d); }
+  std::string status_json(const std::vector<std::string>& writing) override {
+    return mount_status_json(backend_.view(), comp_.status(), writing, source_, kStatusMaxBytes);
+  }
+
+ private:
+  StoreBackend& backend_;
+  std::filesystem::path source_;
+  Compressor comp_;
+};
+
 }  // namespace
 
 MountHooks store_mount_hooks() {
   MountHooks h;
   h.make_view = [](const MountOptions& o) -> std::unique_ptr<CompressedView> { return std::make_unique<StoreBackend>(o); };
-  h.make_sink = [](const MountOptions& o, CompressedView& view) -> std::unique_ptr<ScanSink> {
+  h.make_sink = [](const MountOptions& o, CompressedView& view, KernelCache& kernel) -> std::unique_ptr<ScanSink> {
     auto& backend = dynamic_cast<StoreBackend&>(view);
     CompressorOptions c;
     c.source = o.source;
     c.spool = o.store / "spool";
+    c.queue_dir = o.store / "queue";
+    c.store_dir = o.store;
     c.complete_marker = o.complete_marker;
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     c.workers = o.workers ? o.workers : 1;
     c.params.threads = std::max(1u, cores / 2);
-    auto comp = std::make_unique<Compressor>(backend.store(), c);
-    comp->resume();
-    return comp;
+    c.released = [&kernel](const std::string& dir, const std::string& name) { kernel.name_changed(dir, name); };
+    auto sink = std::make_unique<StoreSink>(backend, c, o.source);
+    sink->compressor().resume();
+    return sink;
   };
   return h;
 }

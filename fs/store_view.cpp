@@ -181,8 +181,10 @@ std::optional<std::string> StoreView::getxattr(const std::string& rel_path, cons
   if (auto r = store_.get_file(rel_path)) {
     if (name == kXattrState) return std::string("compressed");
     scan = store_.get_scan(r->scan_id);
-  } else {
-    scan = store_.find_scan(rel_path);
+  } else if (!(scan = store_.find_scan(rel_path))) {
+    // A scan directory renamed through the mount: its files moved, its record keeps the first path.
+    auto files = store_.list_dir(rel_path);
+    if (!files.empty()) scan = store_.get_scan(files.front().scan_id);
   }
   if (!scan) return std::nullopt;
   if (name == kXattrScan) return scan->path;

@@ -25,7 +25,10 @@ struct CacheKeyHash {
 
 class StoreView final : public CompressedView {
  public:
-  StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads = 0);
+  // source: SOURCE's root, where rename_dir finds the subdirectories of a renamed tree; empty: only the files
+  // directly inside a renamed directory move.
+  StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads = 0,
+            std::filesystem::path source = {});
 
   std::optional<CompressedEntry> lookup(const std::string& dir_rel, const std::string& name) override;
   std::vector<CompressedEntry> list(const std::string& dir_rel) override;
@@ -36,6 +39,8 @@ class StoreView final : public CompressedView {
   std::optional<std::string> getxattr(const std::string& rel_path, const std::string& name) override;
 
   cache::CacheStatsSnapshot cache_stats() const { return cache_.stats(); }
+  size_t cache_capacity() const { return cache_.capacity_bytes(); }
+  Store& store() { return store_; }
   // Drops decoders of scans that changed (re-encoded or deleted): the next read reloads them.
   void forget_scan(uint64_t scan_id);
 
@@ -50,6 +55,7 @@ class StoreView final : public CompressedView {
   static CompressedEntry entry_of(const FileRecord& r);
 
   Store& store_;
+  std::filesystem::path source_;
   cache::BlockCache<CacheKey, Value, CacheKeyHash> cache_;
   unsigned threads_;
   std::mutex mu_;
