@@ -31,6 +31,7 @@ Bytes u64_bytes(uint64_t v) {
   return b;
 }
 std::string id_key(uint64_t id) { return keys::be64(id); }
+constexpr std::string_view kCurrentModelKey = "current_model";  // meta: u64 model id (ByteWriter)
 
 }  // namespace
 
@@ -251,6 +252,21 @@ std::vector<FileRecord> Store::list_dir(std::string_view dir) const {
   });
 }
 
+std::vector<FileRecord> Store::scan_files(uint64_t scan_id) const {
+  const std::string prefix = keys::be64(scan_id);
+  return env_->read([&](lmdb::Txn& txn) {
+    std::vector<FileRecord> out;
+    lmdb::Cursor c(txn, scan_files_);
+    for (bool ok = c.seek(prefix); ok && c.key_str().starts_with(prefix); ok = c.next()) {
+      std::string path(c.key_str().substr(prefix.size()));
+      auto v = txn.get(files_, keys::file_key(path));
+      if (!v) fail(Errc::corrupt, "scan {} lists file {}, which has no record", scan_id, path);
+      out.push_back(decode_file(std::move(path), *v));
+    }
+    return out;
+  });
+}
+
 void Store::drop_scan_locked(lmdb::Txn& txn, const ScanRecord& scan, std::vector<uint64_t>& orphaned) {
   txn.del(scans_, id_key(scan.id));
   auto owner = txn.get(scan_paths_, scan.path);
@@ -356,7 +372,29 @@ void Store::delete_model(uint64_t id) {
     ModelRecord m = decode_model(*v);
     if (m.refcount > 0)
       fail(Errc::invalid_argument, "model {} cannot be deleted: {} stored scans decode with it", id, m.refcount);
+    if (auto cur = txn.get(meta_, kCurrentModelKey); cur && read_u64(*cur, "current model") == id)
+      fail(Errc::invalid_argument, "model {} cannot be deleted: it is the current model for new scans", id);
     txn.del(models_, id_key(id));
+  });
+}
+
+std::optional<uint64_t> Store::current_model() const {
+  return env_->read([&](lmdb::Txn& txn) -> std::optional<uint64_t> {
+    auto v = txn.get(meta_, kCurrentModelKey);
+    if (!v) return std::nullopt;
+    return read_u64(*v, "current model");
+  });
+}
+
+void Store::set_current_model(uint64_t id) {
+  require_writable("set the current model");
+  env_->write([&](lmdb::Txn& txn) {
+    if (id == 0) {
+      txn.del(meta_, kCurrentModelKey);
+      return;
+    }
+    if (!txn.get(models_, id_key(id))) fail(Errc::not_found, "cannot make model {} current: it does not exist", id);
+    txn.put(meta_, kCurrentModelKey, u64_bytes(id));
   });
 }
 

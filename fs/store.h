@@ -107,6 +107,8 @@ class Store {
   std::optional<FileRecord> get_file_by_ino(uint64_t ino) const;
   // Files directly inside `dir` ("" is the root), sorted by name: one cursor range.
   std::vector<FileRecord> list_dir(std::string_view dir) const;
+  // Every file that decodes from scan `scan_id`, wherever it was renamed to (a re-encode must carry them all).
+  std::vector<FileRecord> scan_files(uint64_t scan_id) const;
   // Errc::not_found if absent. The scan (record and blocks) goes when its last file goes.
   void delete_file(std::string_view path);
   // POSIX rename: an existing `to` is replaced. Errc::not_found if `from` is absent.
@@ -116,8 +118,14 @@ class Store {
   uint64_t put_model(ByteSpan params, std::string_view provenance_json);
   std::optional<ModelRecord> get_model(uint64_t id) const;
   std::vector<ModelRecord> list_models() const;
-  // Errc::invalid_argument while any committed scan uses it, Errc::not_found if absent.
+  // Errc::invalid_argument while any committed scan uses it or it is the current model, Errc::not_found if
+  // absent.
   void delete_model(uint64_t id);
+  // The model new scans are coded with, promoted by `srsfs-admin retrain` (none: the compressor's default).
+  // One meta key: promotion is one short write transaction, and readers never wait for it.
+  std::optional<uint64_t> current_model() const;
+  // Errc::not_found if the model does not exist; 0 clears (back to the default).
+  void set_current_model(uint64_t id);
 
   // Full consistency check: records decode, indexes agree, refcounts match, every block of every scan present
   // with a good checksum, no blocks without a scan. Reads everything; the store stays usable meanwhile.

@@ -1,12 +1,16 @@
 // Read-only views over a store directory: ls, stat, models, check. Safe beside a running daemon.
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "codec/block_codec.h"
+#include "fs/retrain.h"
 #include "fs/store.h"
 #include "tools/admin/command.h"
 
@@ -95,22 +99,43 @@ Register r([](CLI::App& app) {
                f->codec_entry.size());
   });
 
-  auto* models = app.add_subcommand("models", "list the store's models");
+  auto* models = app.add_subcommand("models", "list the store's models: kind, version, provenance, scans using each");
   add_common(models, *opts);
   models->callback([opts] {
     auto store = open_ro(opts->store);
+    const std::optional<uint64_t> current = store->current_model();
+    std::map<uint64_t, std::vector<std::string>> users;  // model id -> scan paths coded with it
+    for (const auto& s : store->list_scans())
+      if (s.model_id) users[s.model_id].push_back(s.path);
     json out = json::array();
     for (const auto& m : store->list_models()) {
+      json prov = json::parse(m.provenance_json, nullptr, false);
+      if (!prov.is_object()) prov = json::object();
+      std::string kind = prov.value("kind", std::string());
+      if (kind.empty()) {
+        try {
+          kind = codec::model_kind_name(fs::stored_model_kind(m));
+        } catch (const Error&) {
+          kind = "?";
+        }
+      }
+      const uint32_t version = prov.value("version", 0u);
+      const bool is_current = current == m.id;
+      const auto& scans = users[m.id];
       if (opts->json) {
-        json prov = json::parse(m.provenance_json, nullptr, false);
-        out.push_back({{"id", m.id}, {"refcount", m.refcount}, {"params_bytes", m.params.size()},
-                       {"created_at", m.created_at}, {"provenance", prov.is_discarded() ? json(m.provenance_json) : prov}});
+        out.push_back({{"id", m.id}, {"kind", kind}, {"version", version}, {"current", is_current},
+                       {"refcount", m.refcount}, {"scans", scans}, {"params_bytes", m.params.size()},
+                       {"created_at", m.created_at},
+                       {"provenance", prov.empty() ? json(m.provenance_json) : prov}});
       } else {
-        fmt::print("{:>6}  used by {:>4} scans  {:>9} bytes  {}  {}\n", m.id, m.refcount, m.params.size(),
-                   when(m.created_at), m.provenance_json);
+        fmt::print("{:>6}{} {:<5} {:<4} used by {:>4} scans  {:>9} bytes  {}  {}\n", m.id, is_current ? "*" : " ", kind,
+                   version ? fmt::format("v{}", version) : "-", m.refcount, m.params.size(), when(m.created_at),
+                   m.provenance_json);
+        for (const auto& p : scans) fmt::print("{:>14}{}\n", "", p);
       }
     }
-    if (opts->json) fmt::print("{}\n", out.dump(2));
+    if (opts->json) fmt::print("{}\n", out.dump(2));  // an array, as before; "current" marks the current model
+    else fmt::print("current model for new scans: {}\n", current ? fmt::format("{} (marked *)", *current) : "none (lms)");
   });
 
   auto* check = app.add_subcommand("check", "verify the store: records, indexes, refcounts, block checksums");
