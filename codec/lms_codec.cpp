@@ -70,9 +70,21 @@ struct TemporalInputs {
   const uint16_t* p[kHistory];  // p[0] = previous frame, p[1] = the one before, ...
   const uint32_t* sum;          // per pixel, the sum of every earlier frame of the block
   uint32_t count;               // how many frames that sum holds
+  uint64_t count_recip;         // ceil(2^64 / count) for count >= 2: exact division of 32-bit numerators
   uint32_t rows, width;
 };
 
+// floor(16·sum / count) without a 64-bit division per pixel: for numerators below 2^32 a multiply by
+// ceil(2^64 / count) and a shift is exact (the error term stays below 2^-32 < 1/count).
+inline uint64_t mean16(const TemporalInputs& in, uint32_t sum) {
+  const uint64_t n = uint64_t(sum) * 16;
+  if (in.count == 1) return n;
+  if (n >> 32) return n / in.count;
+  return uint64_t((unsigned __int128)n * in.count_recip >> 64);
+}
+
+// kInterior: (y, x) has all eight neighbours inside the band, so no edge substitutes are needed.
+template <bool kInterior>
 inline int32_t temporal_features(const TemporalInputs& in, const PaddedPlane& d, int y, int x, int32_t* f) {
   const size_t w = in.width;
   const size_t i = size_t(y) * w + size_t(x);
@@ -94,18 +106,23 @@ inline int32_t temporal_features(const TemporalInputs& in, const PaddedPlane& d,
   f[14] = int32_t(in.p[6][i]) - p1;
   f[15] = int32_t(in.p[7][i]) - p1;
   // Long-run mean of the pixel, in 1/16 grey levels: near-static pixels are predicted far below the noise.
-  f[16] = int32_t((int64_t(in.sum[i]) * 16) / in.count) - p1 * 16;
+  f[16] = int32_t(mean16(in, in.sum[i])) - p1 * 16;
   const uint16_t* p = in.p[0];
-  size_t xl = x > 0 ? i - 1 : i, xr = size_t(x) + 1 < w ? i + 1 : i;
-  size_t yu = y > 0 ? i - w : i, yd = uint32_t(y) + 1 < in.rows ? i + w : i;
+  size_t xl, xr, yu, yd, ul, dr_, ur, dl;
+  if constexpr (kInterior) {
+    xl = i - 1, xr = i + 1, yu = i - w, yd = i + w, ul = i - w - 1, dr_ = i + w + 1, ur = i - w + 1, dl = i + w - 1;
+  } else {
+    xl = x > 0 ? i - 1 : i, xr = size_t(x) + 1 < w ? i + 1 : i;
+    yu = y > 0 ? i - w : i, yd = uint32_t(y) + 1 < in.rows ? i + w : i;
+    ul = y > 0 && x > 0 ? i - w - 1 : i, dr_ = uint32_t(y) + 1 < in.rows && size_t(x) + 1 < w ? i + w + 1 : i;
+    ur = y > 0 && size_t(x) + 1 < w ? i - w + 1 : i, dl = uint32_t(y) + 1 < in.rows && x > 0 ? i + w - 1 : i;
+  }
   f[9] = int32_t(p[xl]) + int32_t(p[xr]) - 2 * p1;
   f[10] = int32_t(p[yu]) + int32_t(p[yd]) - 2 * p1;
   f[11] = 16;
   // Gradients and the diagonal curvature of the previous frame: a rotation moves texture sideways.
   f[17] = int32_t(p[xl]) - int32_t(p[xr]);
   f[18] = int32_t(p[yu]) - int32_t(p[yd]);
-  size_t ul = y > 0 && x > 0 ? i - w - 1 : i, dr_ = uint32_t(y) + 1 < in.rows && size_t(x) + 1 < w ? i + w + 1 : i;
-  size_t ur = y > 0 && size_t(x) + 1 < w ? i - w + 1 : i, dl = uint32_t(y) + 1 < in.rows && x > 0 ? i + w - 1 : i;
   f[19] = int32_t(p[ul]) + int32_t(p[dr_]) - 2 * p1;
   f[20] = int32_t(p[ur]) + int32_t(p[dl]) - 2 * p1;
   return p1;
@@ -124,6 +141,7 @@ TemporalInputs temporal_inputs(const BlockView& b, uint32_t t, const std::vector
   TemporalInputs in{};
   in.sum = sum.data();
   in.count = t;
+  in.count_recip = t >= 2 ? ~uint64_t(0) / t + 1 : 0;
   in.rows = b.rows;
   in.width = b.width;
   for (int k = 0; k < kHistory; ++k) {
@@ -177,7 +195,8 @@ class FrameLoop {
       const int32_t* ep = e_prev_.row(y);
       int32_t* dr = d_.row(y);
       for (int x = 0; x < int(width_); ++x) {
-        int32_t base = temporal_features(in, d_, y, x, f);
+        const bool interior = y > 0 && uint32_t(y) + 1 < rows_ && x > 0 && uint32_t(x) + 1 < width_;
+        int32_t base = interior ? temporal_features<true>(in, d_, y, x, f) : temporal_features<false>(in, d_, y, x, f);
         uint32_t act = uint32_t(2 * er[x - 1] + 2 * en[x] + en[x - 1] + en[x + 1] + 2 * ep[x]);
         size_t i = size_t(y) * width_ + size_t(x);
         cur[i] = code_pixel(c, temporal_ctx_, cur[i], predict16<kTemporalFeatures>(base, f, w), act, base, er[x]);
@@ -262,7 +281,7 @@ std::vector<TemporalWeights> fit_temporal(const BlockView& b, bool per_frame) {
     auto& acc = ls[per_frame ? t - 1 : 0];
     for (int y = int(t % uint32_t(step)); y < int(b.rows); y += step)
       for (int x = 0; x < int(b.width); x += step) {
-        int32_t base = temporal_features(in, d, y, x, f);
+        int32_t base = temporal_features<false>(in, d, y, x, f);
         acc.add(f, int32_t(cur[size_t(y) * b.width + size_t(x)]) - base);
       }
   }
