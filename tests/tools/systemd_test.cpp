@@ -132,9 +132,8 @@ TEST(Install, DestdirStagesBinariesLinkAndUnits) {
   expect_installed(s);
 }
 
-// Fails until tools/CMakeLists.txt builds the link's path at install time (see docs/operations.md, Install):
-// today it is fixed at configure time, so `--prefix` puts it in the configured prefix instead.
-TEST(Install, DISABLED_PrefixStagesBinariesLinkAndUnits) {
+// `--prefix` at install time must move the `srsfs` link too (its path is built when installing).
+TEST(Install, PrefixStagesBinariesLinkAndUnits) {
   test::TempDir tmp;
   Staged s = stage(tmp, false);
   SKIP_UNLESS_BUILT(s);
