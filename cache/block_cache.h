@@ -102,6 +102,19 @@ class BlockCache {
     return queued;
   }
 
+  // Inserts a value computed as a by-product of another load (e.g. the other frames of a decoded group),
+  // unless `key` is resident or being loaded. Never waits. Returns whether it was inserted.
+  bool put_if_absent(const Key& key, Value value) {
+    Shard& sh = shard(key);
+    Ptr p = std::make_shared<const Value>(std::move(value));
+    const size_t bytes = size_(*p);
+    std::lock_guard lock(sh.mu);
+    if (sh.resident.contains(key) || sh.inflight.count(key)) return false;
+    CacheStats::add(sh.stats.evictions, sh.resident.insert(key, std::move(p), bytes, true));
+    sync_gauges(sh);
+    return true;
+  }
+
   bool erase(const Key& key) {
     Shard& sh = shard(key);
     std::lock_guard lock(sh.mu);

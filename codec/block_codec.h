@@ -45,6 +45,12 @@ class BlockCodec {
   virtual Bytes encode(const BlockView& block) const = 0;
   // `out` has the block's shape; throws Errc::corrupt when the bytes cannot be a block of that shape.
   virtual void decode(ByteSpan data, const MutableBlockView& out) const = 0;
+  // Decodes only the first `frames` frames of the block into `out` (which still has the whole block's
+  // shape): frames are coded in order, so a cold read of frame k need not decode the rest of its group.
+  virtual void decode_prefix(ByteSpan data, const MutableBlockView& out, uint32_t frames) const {
+    (void)frames;
+    decode(data, out);
+  }
 };
 
 // The codec for a scan's model (parses and validates the model parameters once).

@@ -294,6 +294,9 @@ class LmsBlockCodec final : public BlockCodec {
  public:
   Bytes encode(const BlockView& block) const override { return encode_lms_block(block); }
   void decode(ByteSpan data, const MutableBlockView& out) const override { decode_lms_block(data, out); }
+  void decode_prefix(ByteSpan data, const MutableBlockView& out, uint32_t frames) const override {
+    decode_lms_block(data, out, std::max(frames, 1u));
+  }
 };
 
 }  // namespace
@@ -329,7 +332,7 @@ Bytes encode_lms_block(const BlockView& b) {
   return out;
 }
 
-void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
+void decode_lms_block(ByteSpan data, const MutableBlockView& out, uint32_t frames) {
   ByteReader r(data, "lms block");
   uint8_t version = r.u8();
   if (version != kBlockVersion) fail(Errc::corrupt, "lms block: unknown version {}", version);
@@ -351,12 +354,13 @@ void decode_lms_block(ByteSpan data, const MutableBlockView& out) {
   loop.key_frame(coder, out.frame(0), kw);
   const BlockView done = out.view();
   RunningSum sum(done);
-  for (uint32_t t = 1; t < out.frames; ++t) {
+  const uint32_t last = std::min(frames, out.frames);
+  for (uint32_t t = 1; t < last; ++t) {
     sum.add(done.frame(t - 1));
     loop.temporal_frame(coder, out.frame(t), temporal_inputs(done, t, sum.v), tw[per_frame ? t - 1 : 0]);
   }
   // A valid stream ends within the encoder's 5 flush bytes; reading far past it means truncation.
-  if (dec.overrun() > 4) fail(Errc::corrupt, "lms block: coded data truncated ({} bytes missing)", dec.overrun());
+  if (last == out.frames && dec.overrun() > 4) fail(Errc::corrupt, "lms block: coded data truncated ({} bytes missing)", dec.overrun());
 }
 
 std::unique_ptr<BlockCodec> make_lms_block_codec() { return std::make_unique<LmsBlockCodec>(); }

@@ -95,12 +95,17 @@ std::vector<Bytes> encode_blocks(const ScanGeometry& geom, const BlockCodec& cod
 }
 
 void decode_block(const ScanGeometry& geom, const BlockCodec& codec, uint32_t block_index, ByteSpan data,
-                  std::vector<uint16_t>& out) {
+                  std::vector<uint16_t>& out, uint32_t frames) {
   if (block_index >= geom.block_count()) fail(Errc::corrupt, "block {} beyond the scan's {}", block_index, geom.block_count());
   uint32_t group = block_index / geom.bands(), band = block_index % geom.bands();
   uint32_t nf = geom.frames_in(group), nr = geom.rows_in(band);
   out.resize(size_t(nf) * nr * geom.width);
-  codec.decode(data, MutableBlockView{out.data(), nf, nr, geom.width});
+  const MutableBlockView view{out.data(), nf, nr, geom.width};
+  if (frames < nf) {
+    codec.decode_prefix(data, view, frames);
+  } else {
+    codec.decode(data, view);
+  }
 }
 
 }  // namespace srsfs::codec

@@ -46,9 +46,10 @@ using RowSource = std::function<void(uint32_t frame, uint32_t row0, uint32_t nro
 std::vector<Bytes> encode_blocks(const ScanGeometry& geom, const BlockCodec& codec, const RowSource& source,
                                  unsigned threads);
 
-// Decodes one block into `out` (resized to frames_in(group) × rows_in(band) × width).
+// Decodes one block into `out` (resized to frames_in(group) × rows_in(band) × width); with `frames`, only
+// the block's first `frames` frames are decoded (the rest of `out` is unspecified).
 void decode_block(const ScanGeometry& geom, const BlockCodec& codec, uint32_t block_index, ByteSpan data,
-                  std::vector<uint16_t>& out);
+                  std::vector<uint16_t>& out, uint32_t frames = UINT32_MAX);
 
 unsigned resolve_threads(unsigned requested);
 

@@ -8,7 +8,7 @@
 
 namespace srsfs::fs {
 namespace {
-constexpr uint64_t kBlockItem = 0, kFrameItem = 1ull << 62, kBlobItem = 2ull << 62;
+constexpr uint64_t kFrameItem = 1ull << 62, kBlobItem = 2ull << 62;
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 }  // namespace
@@ -89,31 +89,37 @@ void StoreView::forget_scan(uint64_t scan_id) {
   contexts_.erase(scan_id);
 }
 
-StoreView::Value StoreView::assemble_frame(const ScanContext& ctx, uint32_t frame) {
+StoreView::Value StoreView::assemble_frame(const ScanContext& ctx, uint32_t frame, bool whole_group) {
   const codec::ScanGeometry& g = ctx.header.geom;
-  {
-    const uint32_t group = g.group_of(frame), k = frame - group * g.group_frames;
-    Value px(size_t(g.width) * g.height * 2);
-    codec::parallel_for(g.bands(), threads_, [&](size_t b) {
-      const uint32_t index = g.block_index(group, uint32_t(b));
-      auto block = cache_.get_or_load(CacheKey{ctx.scan_id, kBlockItem | index}, [&] {
-        std::vector<uint16_t> dec;
-        codec::decode_block(g, *ctx.codec, index, store_.get_block(ctx.scan_id, index), dec);
-        Value v(dec.size() * 2);
-        std::memcpy(v.data(), dec.data(), v.size());
-        return v;
-      });
-      const uint32_t nr = g.rows_in(uint32_t(b));
-      const size_t row_bytes = size_t(g.width) * 2;
-      std::memcpy(px.data() + size_t(b) * g.band_rows * row_bytes, block->data() + size_t(k) * nr * row_bytes,
-                  nr * row_bytes);
-    });
-    return px;
-  }
+  const uint32_t group = g.group_of(frame), k = frame - group * g.group_frames;
+  // Frames are coded in order within a group: a cold read of frame k decodes frames 0..k only; a sequential
+  // reader's prefetch decodes the whole group. Every frame decoded on the way is cached (frames, not blocks,
+  // are the cache's unit: a block is only ever needed to make frames).
+  const uint32_t upto = whole_group ? g.frames_in(group) : k + 1;
+  const size_t row_bytes = size_t(g.width) * 2;
+  std::vector<Value> frames(upto, Value(row_bytes * g.height));
+  codec::parallel_for(g.bands(), threads_, [&](size_t b) {
+    const uint32_t index = g.block_index(group, uint32_t(b));
+    std::vector<uint16_t> dec;
+    codec::decode_block(g, *ctx.codec, index, store_.get_block(ctx.scan_id, index), dec, upto);
+    const uint32_t nr = g.rows_in(uint32_t(b));
+    for (uint32_t j = 0; j < upto; ++j)
+      std::memcpy(frames[j].data() + size_t(b) * g.band_rows * row_bytes,
+                  reinterpret_cast<const uint8_t*>(dec.data()) + size_t(j) * nr * row_bytes, nr * row_bytes);
+  });
+  for (uint32_t j = 0; j < upto; ++j)
+    if (j != k) cache_.put_if_absent(CacheKey{ctx.scan_id, kFrameItem | (group * g.group_frames + j)}, std::move(frames[j]));
+  return std::move(frames[k]);
 }
 
 std::shared_ptr<const StoreView::Value> StoreView::frame_pixels(const ScanContext& ctx, uint32_t frame) {
-  return cache_.get_or_load(CacheKey{ctx.scan_id, kFrameItem | frame}, [&] { return assemble_frame(ctx, frame); });
+  return cache_.get_or_load(CacheKey{ctx.scan_id, kFrameItem | frame}, [&] {
+    // A reader whose previous frame is cached walks the scan in order: give it the whole group at once
+    // rather than decoding 0..k again for every k.
+    const uint32_t k = frame % ctx.header.geom.group_frames;
+    const bool sequential = k > 0 && cache_.get(CacheKey{ctx.scan_id, kFrameItem | (frame - 1)}) != nullptr;
+    return assemble_frame(ctx, frame, sequential);
+  });
 }
 
 std::shared_ptr<const StoreView::Value> StoreView::fallback_bytes(const ScanContext& ctx, const codec::FileEntry& e) {
@@ -137,7 +143,7 @@ size_t StoreView::read(const std::string& rel_path, uint64_t offset, std::span<u
     if (offset + n == r->size && e.frame_index + 1 < g.frames && (e.frame_index + 1) % g.group_frames == 0) {
       uint32_t next = e.frame_index + 1;
       auto self = ctx;
-      cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next); });
+      cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next, true); });
     }
     if (e.layout_index >= ctx->layouts.size()) fail(Errc::corrupt, "{}: layout index out of range", rel_path);
     codec::rebuild_tiff_range(ctx->layouts[e.layout_index], reinterpret_cast<const uint16_t*>(px->data()), offset,

@@ -50,7 +50,8 @@ class StoreView final : public CompressedView {
   std::shared_ptr<const ScanContext> context(uint64_t scan_id);
   std::shared_ptr<const Value> frame_pixels(const ScanContext& ctx, uint32_t frame);
   // The loader of frame_pixels; prefetches call it directly (a loader must not wait on its own key).
-  Value assemble_frame(const ScanContext& ctx, uint32_t frame);
+  // Decodes the frame's group up to the frame (or whole) and caches every other frame it decoded.
+  Value assemble_frame(const ScanContext& ctx, uint32_t frame, bool whole_group);
   std::shared_ptr<const Value> fallback_bytes(const ScanContext& ctx, const codec::FileEntry& e);
   static CompressedEntry entry_of(const FileRecord& r);
 

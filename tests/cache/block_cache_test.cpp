@@ -234,3 +234,23 @@ TEST(BlockCache, ConcurrentMixedUseKeepsInvariants) {
 
 }  // namespace
 }  // namespace srsfs::cache
+
+namespace srsfs::cache {
+namespace {
+
+TEST(BlockCachePut, PutIfAbsentInsertsOnceAndNeverReplaces) {
+  CacheOptions o;
+  o.capacity_bytes = 1 << 20;
+  o.shards = 2;
+  o.prefetch_threads = 0;
+  BlockCache<int, std::vector<uint8_t>> c(o);
+  EXPECT_TRUE(c.put_if_absent(1, std::vector<uint8_t>(10, 7)));
+  EXPECT_FALSE(c.put_if_absent(1, std::vector<uint8_t>(10, 9)));
+  int loads = 0;
+  auto v = c.get_or_load(1, [&] { ++loads; return std::vector<uint8_t>(10, 1); });
+  EXPECT_EQ(loads, 0);
+  EXPECT_EQ((*v)[0], 7);
+}
+
+}  // namespace
+}  // namespace srsfs::cache

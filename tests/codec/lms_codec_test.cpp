@@ -198,3 +198,20 @@ TEST(BlockCodec, DispatchesByModelKind) {
 
 }  // namespace
 }  // namespace srsfs::codec
+
+namespace srsfs::codec {
+namespace {
+
+TEST(LmsCodec, PrefixDecodeGivesTheSameFirstFrames) {
+  Block b = tomo_like(7, 20, 24, 4000, 13);
+  Bytes bytes = encode_lms_block(b.view());
+  for (uint32_t k = 1; k <= 7; ++k) {
+    Block out(7, 20, 24);
+    decode_lms_block(bytes, {out.px.data(), 7, 20, 24}, k);
+    const size_t n = size_t(k) * 20 * 24;
+    EXPECT_TRUE(std::equal(out.px.begin(), out.px.begin() + long(n), b.px.begin())) << "frames " << k;
+  }
+}
+
+}  // namespace
+}  // namespace srsfs::codec
