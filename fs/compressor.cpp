@@ -15,6 +15,7 @@
 #include "codec/checksum.h"
 #include "codec/error.h"
 #include "codec/file_io.h"
+#include "fs/retrain.h"
 #include "fs/store_view.h"
 #if SRSFS_WITH_TORCH
 #include "codec/train/scan_trainer.h"
@@ -219,6 +220,12 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
 #if SRSFS_WITH_TORCH
   eo.trainer = codec::make_model_trainer(int(codec::resolve_threads(opts_.params.threads)));
 #endif
+  // A model promoted by `srsfs-admin retrain` codes new scans instead of a per-scan one.
+  const std::optional<CurrentModel> current = current_scan_model(store_);
+  if (current) {
+    eo.params.model = current->model.kind;
+    eo.trainer = [m = current->model](const auto&, const auto&) { return m; };
+  }
   struct SpoolGuard {
     fsys::path p;
     ~SpoolGuard() { ::unlink(p.c_str()); }
@@ -237,8 +244,8 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
   codec::extract_archive(reader, std::nullopt, xo);
   report(0.9);
   // 3. Commit to the store: model, blocks and blobs (blobs follow the frame blocks), then the records.
-  uint64_t model_id = 0;
-  if (!reader.model().params.empty())
+  uint64_t model_id = current && !reader.model().params.empty() ? current->id : 0;  // reference the promoted one
+  if (!current && !reader.model().params.empty())
     model_id = store_.put_model(reader.model().params,
                                 fmt::format(R"({{"kind":"{}","trained_on":"{}","trained_at":{}}})",
                                             codec::model_kind_name(reader.model().kind), dir_rel, ::time(nullptr)));
