@@ -29,14 +29,9 @@ struct PackArgs {
   double escape = 0.02;
 };
 
-void pack(const PackArgs& a) {
-  auto t0 = std::chrono::steady_clock::now();
+codec::ScanManifest pack_one(const PackArgs& a, codec::ModelKind kind, const fs::path& out) {
   codec::EncodeOptions opts;
-  if (a.model == "auto") fail(Errc::invalid_argument, "--model auto: use lms (the smallest on every dataset measured)");
-  auto kind = codec::parse_model_kind(a.model);
-  if (!kind) fail(Errc::invalid_argument, "unknown --model '{}' (lms, fc, lstm, gru)", a.model);
-  if (!fs::is_directory(a.dir)) fail(Errc::invalid_argument, "{}: not a directory", a.dir);
-  opts.params.model = *kind;
+  opts.params.model = kind;
   opts.params.threads = a.threads;
   opts.params.group_frames = a.group;
   opts.params.band_rows = a.band;
@@ -45,16 +40,50 @@ void pack(const PackArgs& a) {
 #if SRSFS_WITH_TORCH
   opts.trainer = codec::make_model_trainer(int(codec::resolve_threads(a.threads)));
 #endif
-  Progress bar("pack");
+  Progress bar(fmt::format("pack {}", codec::model_kind_name(kind)));
   opts.progress = [&](uint64_t d, uint64_t t) { bar.update(d, t); };
-  codec::ArchiveWriter writer(a.archive);
+  codec::ArchiveWriter writer(out);
   codec::ScanManifest m = codec::encode_scan_dir(a.dir, opts, writer);
   writer.finish(m);
-  uint64_t size = fs::file_size(a.archive);
+  return m;
+}
+
+void pack(const PackArgs& a) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (!fs::is_directory(a.dir)) fail(Errc::invalid_argument, "{}: not a directory", a.dir);
+  std::vector<ModelKind> kinds;
+  if (a.model == "auto") {
+    // Every mode, keeping the smallest archive (model, layouts and index included).
+    kinds = {ModelKind::lms};
+#if SRSFS_WITH_TORCH
+    kinds.insert(kinds.end(), {ModelKind::fc, ModelKind::lstm, ModelKind::gru});
+#endif
+  } else if (auto kind = codec::parse_model_kind(a.model)) {
+    kinds = {*kind};
+  } else {
+    fail(Errc::invalid_argument, "unknown --model '{}' (lms, fc, lstm, gru or auto)", a.model);
+  }
+  codec::ScanManifest m;
+  uint64_t size = 0;
+  for (ModelKind kind : kinds) {
+    fs::path out = a.archive;
+    if (kinds.size() > 1) out += fmt::format(".{}.candidate", codec::model_kind_name(kind));
+    codec::ScanManifest mk = pack_one(a, kind, out);
+    uint64_t sk = fs::file_size(out);
+    if (kinds.size() > 1) std::printf("  %-5s %12lu bytes\n", codec::model_kind_name(kind), (unsigned long)sk);
+    if (size == 0 || sk < size) {
+      m = std::move(mk);
+      size = sk;
+      if (out != fs::path(a.archive)) fs::rename(out, a.archive);
+    } else {
+      fs::remove(out);
+    }
+  }
   double s = seconds_since(t0);
-  std::printf("packed %zu files (%u frames) of %s: %.1f MB -> %.1f MB (%.2f%%) in %.1f s, %.1f MB/s\n",
-              m.files.size(), m.geom.frames, a.dir.c_str(), m.raw_bytes() / 1e6, size / 1e6,
-              m.raw_bytes() ? 100.0 * double(size) / double(m.raw_bytes()) : 0.0, s, m.raw_bytes() / 1e6 / s);
+  std::printf("packed %zu files (%u frames) of %s with model %s: %.1f MB -> %.1f MB (%.2f%%) in %.1f s, %.1f MB/s\n",
+              m.files.size(), m.geom.frames, a.dir.c_str(), codec::model_kind_name(m.model), m.raw_bytes() / 1e6,
+              size / 1e6, m.raw_bytes() ? 100.0 * double(size) / double(m.raw_bytes()) : 0.0, s,
+              m.raw_bytes() / 1e6 / s);
 }
 
 void unpack(const std::string& archive, const std::optional<std::string>& out, unsigned threads) {
@@ -107,7 +136,7 @@ Register reg([](CLI::App& app) {
   auto* p = app.add_subcommand("pack", "Compress a scan directory into a self-contained .srs archive");
   p->add_option("SCAN_DIR", a->dir, "directory of frames")->required();
   p->add_option("ARCHIVE", a->archive, "output archive")->required();
-  p->add_option("--model", a->model, "lms (default), fc, lstm or gru (the paper's models)");
+  p->add_option("--model", a->model, "lms (default), fc, lstm or gru (the paper's models), or auto (every one, keep the smallest)");
   p->add_option("--threads", a->threads, "threads (default: every core)");
   p->add_option("--group", a->group, "frames per group / key-frame interval (default: automatic)");
   p->add_option("--band", a->band, "rows per band (default: automatic)");
