@@ -1,4 +1,5 @@
 #include "codec/train/paper_train.h"
+#include "codec/synth_random.h"
 
 #include <torch/torch.h>
 
@@ -16,10 +17,7 @@ namespace {
 struct Rng {
   uint64_t s;
   uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return synth::splitmix64(s);
   }
 };
 

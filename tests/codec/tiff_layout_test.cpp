@@ -1,4 +1,5 @@
 #include "codec/tiff_layout.h"
+#include "codec/synth_random.h"
 
 #include <algorithm>
 #include <fstream>
@@ -36,10 +37,7 @@ std::vector<Fixture> committed_fixtures() {
 struct Rng {  // splitmix64: deterministic across platforms
   uint64_t s;
   uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return synth::splitmix64(s);
   }
   uint64_t below(uint64_t n) { return n ? next() % n : 0; }
 };

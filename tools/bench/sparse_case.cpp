@@ -1,4 +1,5 @@
 #include "tools/bench/sparse_case.h"
+#include "codec/synth_random.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,10 +19,7 @@ namespace {
 struct SplitMix {  // deterministic on every platform, unlike std:: distributions
   uint64_t s;
   uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return codec::synth::splitmix64(s);
   }
   double uniform() { return double(next() >> 11) * 0x1.0p-53; }
   uint32_t below(uint32_t n) { return uint32_t(uniform() * n); }
