@@ -1,5 +1,6 @@
 #include <ctime>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -115,9 +116,15 @@ ScanRecord ScanWriter::finish(std::optional<uint64_t> replacing, std::vector<Fil
       ++m.refcount;
       txn.put(st.models_, keys::be64(m.id), encode(m));
     }
-    uint64_t next_ino = 0;
-    if (auto v = txn.get(st.meta_, keys::next_ino)) next_ino = ByteReader(*v).u64();
-    if (next_ino == 0) next_ino = 1;
+    // Inode numbers: a file keeps the one it had (its raw st_ino, or its number before a re-encode). Numbers
+    // the store invents start at 2^62, beyond any real filesystem's, so they never equal a raw file's, and
+    // they are handed out only after every kept number of this commit is reserved.
+    constexpr uint64_t kAssignedInoBase = uint64_t(1) << 62;
+    uint64_t next_ino = kAssignedInoBase;
+    if (auto v = txn.get(st.meta_, keys::next_ino)) next_ino = std::max(next_ino, ByteReader(*v).u64());
+    std::vector<FileRecord> out;
+    out.reserve(files.size());
+    std::unordered_set<uint64_t> taken;
     for (const FileRecord& in : files) {
       FileRecord f = in;
       f.scan_id = s.id;
@@ -129,14 +136,24 @@ ScanRecord ScanWriter::finish(std::optional<uint64_t> replacing, std::vector<Fil
       }
       if (f.ino == 0) {
         auto it = old_inos.find(f.path);
-        f.ino = it != old_inos.end() ? it->second : next_ino++;
-      } else {
-        next_ino = std::max(next_ino, f.ino + 1);
+        if (it != old_inos.end()) f.ino = it->second;
       }
-      if (auto holder = txn.get(st.inodes_, keys::be64(f.ino)))
-        fail(Errc::invalid_argument, "scan {}: inode {} of {} is already used by {}", s.path, f.ino, f.path,
-             std::string_view(reinterpret_cast<const char*>(holder->data()), holder->size()));
-      txn.put(st.files_, key, encode(f));
+      if (f.ino != 0) {
+        if (auto holder = txn.get(st.inodes_, keys::be64(f.ino)))
+          fail(Errc::invalid_argument, "scan {}: inode {} of {} is already used by {}", s.path, f.ino, f.path,
+               std::string_view(reinterpret_cast<const char*>(holder->data()), holder->size()));
+        if (!taken.insert(f.ino).second)
+          fail(Errc::invalid_argument, "scan {}: inode {} is given to two files", s.path, f.ino);
+      }
+      out.push_back(std::move(f));
+    }
+    for (FileRecord& f : out) {
+      if (f.ino == 0) {
+        while (taken.count(next_ino) || txn.get(st.inodes_, keys::be64(next_ino))) ++next_ino;
+        f.ino = next_ino++;
+        taken.insert(f.ino);
+      }
+      txn.put(st.files_, keys::file_key(f.path), encode(f));
       txn.put(st.scan_files_, keys::scan_file(s.id, f.path), ByteSpan{});
       txn.put(st.inodes_, keys::be64(f.ino), lmdb::bytes_of(f.path));
     }

@@ -303,3 +303,35 @@ TEST(Store, MapGrowsFromTinyToHundredsOfMegabytes) {
 
 }  // namespace
 }  // namespace srsfs::fs
+
+namespace srsfs::fs {
+namespace {
+
+// Numbers the store invents must not collide with a kept (raw st_ino) number of the same commit or an
+// earlier one: a scan of raw files with inodes 5 and 6 plus a file needing a number once failed to commit.
+TEST(StoreInodes, AssignedNumbersNeverCollideWithKeptOnes) {
+  srsfs::test::TempDir dir;
+  auto store = Store::open(dir.path());
+  {
+    ScanWriter w = store->begin_scan("a", 0, {});
+    w.put_block(0, block_bytes("a", 0, 10));
+    FileRecord f = file_record("a/x.tif");
+    f.ino = 5;
+    w.commit({f}, 10);
+  }
+  ScanWriter w = store->begin_scan("b", 0, {});
+  w.put_block(0, block_bytes("b", 0, 10));
+  FileRecord needs = file_record("b/needs.tif");
+  needs.ino = 0;
+  FileRecord kept = file_record("b/kept.tif");
+  kept.ino = 6;
+  w.commit({needs, kept}, 20);
+  EXPECT_EQ(store->get_file("b/kept.tif")->ino, 6u);
+  const uint64_t assigned = store->get_file("b/needs.tif")->ino;
+  EXPECT_GE(assigned, uint64_t(1) << 62);
+  EXPECT_EQ(store->get_file_by_ino(assigned)->path, "b/needs.tif");
+  EXPECT_TRUE(store->check().ok());
+}
+
+}  // namespace
+}  // namespace srsfs::fs
