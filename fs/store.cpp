@@ -44,6 +44,9 @@ Store::Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts
   if (opts.read_only) {
     if (!std::filesystem::exists(dir / "data.mdb", ec))
       fail(Errc::not_found, "no srsfs store in {} (no data.mdb)", dir.string());
+  } else if (opts.beside_daemon) {
+    if (!std::filesystem::exists(dir / "data.mdb", ec))
+      fail(Errc::not_found, "no srsfs store in {} (no data.mdb)", dir.string());
   } else {
     std::filesystem::create_directories(dir, ec);
     if (ec) fail(Errc::io, "cannot create the store directory {}: {}", dir.string(), ec.message());
@@ -104,7 +107,8 @@ Store::Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& dir, const StoreOptions& opts) {
   auto s = std::make_unique<Store>(OpenKey{}, dir, opts);
-  if (!opts.read_only) s->collect_garbage_at_open();
+  // The owner only: garbage of a crashed writer may be a live daemon's scan in progress to anyone else.
+  if (!opts.read_only && !opts.beside_daemon) s->collect_garbage_at_open();
   return s;
 }
 

@@ -37,6 +37,9 @@ struct StoreOptions {
   uint64_t max_map_bytes = uint64_t(1) << 40;
   size_t write_batch_bytes = size_t(32) << 20;  // ScanWriter flushes blocks in transactions of about this size
   bool read_only = false;                        // no lock, no cleanup, every write refused
+  // A second writer beside the mount daemon that owns the store (srsfs-admin retrain on a live mount): no
+  // lock and no start-up cleanup, which belong to the daemon; LMDB serialises the two processes' writes.
+  bool beside_daemon = false;
 };
 
 class Store;

@@ -89,19 +89,18 @@ void print_report(const fs::RetrainReport& r) {
     fmt::print("  {:<40} {:>12} -> {:>12} bytes  {}\n", x.path, x.old_bytes, x.new_bytes, x.note);
 }
 
-// Read-write when possible. A running mount holds the store's write lock: then measure only (read-only).
-std::unique_ptr<fs::Store> open_store(const Args& a, bool& degraded) {
-  degraded = false;
+// Read-write. A running mount holds the store's lock: then write beside it (LMDB serialises the writers;
+// each promotion or scan swap is one short transaction, so the daemon's reads and writes go on).
+std::unique_ptr<fs::Store> open_store(const Args& a) {
   try {
     return fs::Store::open(a.store);
   } catch (const Error& e) {
-    if (e.code() != Errc::io || a.recompress) throw;
-    fmt::print(stderr, "srsfs-admin retrain: {}; measuring only, nothing will be promoted\n", e.what());
+    if (e.code() != Errc::io) throw;
+    fmt::print(stderr, "srsfs-admin retrain: {}; working beside the running mount\n", e.what());
   }
-  degraded = true;
-  fs::StoreOptions ro;
-  ro.read_only = true;
-  return fs::Store::open(a.store, ro);
+  fs::StoreOptions beside;
+  beside.beside_daemon = true;
+  return fs::Store::open(a.store, beside);
 }
 
 Register r([](CLI::App& app) {
@@ -147,14 +146,11 @@ Register r([](CLI::App& app) {
     };
     // Logs go to stderr: stdout carries the report (JSON with --json).
     spdlog::set_default_logger(spdlog::stderr_color_mt("retrain"));
-    bool degraded = false;
-    auto store = open_store(*a, degraded);
+    auto store = open_store(*a);
     fs::RetrainReport rep = fs::retrain(*store, o);
     bar.reset();
     if (a->json) fmt::print("{}\n", report_json(rep).dump(2));
     else print_report(rep);
-    // EX_TEMPFAIL: a better model was found but could not be stored; a timer's failed run says so.
-    if (degraded && rep.improvement_pct > o.promote_margin_pct) exit_code() = 75;
   });
 });
 
