@@ -1,6 +1,8 @@
 #include "fs/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fs/lmdb_env.h"
 #include "fs/store_keys.h"
@@ -331,6 +333,64 @@ TEST(StoreInodes, AssignedNumbersNeverCollideWithKeptOnes) {
   EXPECT_GE(assigned, uint64_t(1) << 62);
   EXPECT_EQ(store->get_file_by_ino(assigned)->path, "b/needs.tif");
   EXPECT_TRUE(store->check().ok());
+}
+
+}  // namespace
+}  // namespace srsfs::fs
+
+namespace srsfs::fs {
+namespace {
+
+// `srsfs-admin retrain` on a live mount: a second process writes beside the daemon that holds the lock. The
+// owner here is a forked child (LMDB forbids one process opening an environment twice); it keeps a scan in
+// progress, whose pending blocks the second writer must leave alone.
+TEST(StoreBeside, SecondWriterProcessWorksBesideTheOwner) {
+  srsfs::test::TempDir dir;
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(::pipe(to_parent), 0);
+  ASSERT_EQ(::pipe(to_child), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the daemon's side
+    int rc = 1;
+    try {
+      auto owner = Store::open(dir.path());
+      write_scan(*owner, "done", 2, 100, 2);
+      ScanWriter pending = owner->begin_scan("in_progress", 0, {});
+      pending.put_block(0, block_bytes("p", 0, 100));
+      pending.flush();
+      char c = 'r';
+      if (::write(to_parent[1], &c, 1) == 1 && ::read(to_child[0], &c, 1) == 1) {
+        pending.commit({file_record("in_progress/a.tif")}, 100);
+        rc = owner->check().ok() && owner->list_models().size() == 1 ? 0 : 2;
+      }
+    } catch (...) {
+      rc = 3;
+    }
+    ::_exit(rc);
+  }
+  char c;
+  ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
+  {
+    StoreOptions beside;
+    beside.beside_daemon = true;
+    auto second = Store::open(dir.path(), beside);
+    EXPECT_EQ(second->list_dir("done").size(), 2u);
+    const uint64_t id = second->put_model(Bytes{1, 2, 3}, R"({"source":"test"})");
+    second->set_current_model(id);
+    EXPECT_EQ(second->current_model(), id);
+  }
+  c = 'c';
+  ASSERT_EQ(::write(to_child[1], &c, 1), 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "owner status " << status;
+  for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) ::close(fd);
+  StoreOptions ro;
+  ro.read_only = true;
+  auto after = Store::open(dir.path(), ro);
+  EXPECT_EQ(after->list_dir("in_progress").size(), 1u) << "the owner's pending scan survived the second writer";
+  EXPECT_TRUE(after->check().ok());
 }
 
 }  // namespace
