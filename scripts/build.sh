@@ -15,7 +15,7 @@ case "$flavour" in
   tsan) dir=build-tsan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRSFS_TSAN=ON -DSRSFS_WITH_TORCH=OFF -DSRSFS_BUILD_BENCH=OFF) ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
           -DSRSFS_FUZZ=ON -DSRSFS_WITH_TORCH=OFF -DSRSFS_BUILD_BENCH=OFF -DSRSFS_BUILD_TESTS=OFF)
-        [ ${#targets[@]} -gt 0 ] || targets=(--target fuzz_archive --target fuzz_lms_block --target fuzz_tiff) ;;
+        [ ${#targets[@]} -gt 0 ] || targets=(--target fuzz_archive --target fuzz_lms_block --target fuzz_paper_block --target fuzz_tiff) ;;
   *) echo "usage: $0 [release|asan|tsan|fuzz]" >&2; exit 2 ;;
 esac
 gen=()

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 scripts/build.sh fuzz >/dev/null
-for target in archive lms_block tiff; do
+for target in archive lms_block paper_block tiff; do
   corpus=(tests/fuzz/corpus/$target)
   [ "$target" = tiff ] && corpus+=(tests/fixtures/tiff)        # the TIFF fixtures seed the TIFF fuzzer
   [ "$target" = archive ] && corpus+=(tests/golden)            # and every golden archive the archive fuzzer
