@@ -16,6 +16,7 @@
 #include "codec/synth_scan.h"
 #include "fs/compressor.h"
 #include "fs/store_view.h"
+#include "tests/fs/store_test_util.h"
 #include "tests/test_paths.h"
 
 namespace srsfs::fs {
@@ -23,15 +24,7 @@ namespace {
 namespace fsys = std::filesystem;
 using codec::ModelKind;
 
-Errc code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no srsfs::Error thrown";
-  return Errc::internal;
-}
+using srsfs::fs::test::code_of;
 
 // Two compressed synthetic scans (64x64x24 frames plus synth.json, a fallback file), and the original bytes of
 // every file, keyed by store path.
@@ -95,7 +88,7 @@ class RetrainTest : public ::testing::Test {
     return out;
   }
 
-  test::TempDir tmp_;
+  srsfs::test::TempDir tmp_;
   std::unique_ptr<Store> store_;
   std::map<std::string, Bytes> originals_;
 };
@@ -206,7 +199,7 @@ TEST_F(RetrainTest, PromotesOnlyABetterVersionAndRecompressesVerified) {
 }
 
 TEST_F(RetrainTest, AdminRetrainAndModelsCommands) {
-  const fsys::path admin = test::bin_dir() / "srsfs-admin";
+  const fsys::path admin = srsfs::test::bin_dir() / "srsfs-admin";
   if (!fsys::exists(admin)) GTEST_SKIP() << admin << " is not built (cmake --build ... --target srsfs-admin)";
   store_.reset();  // the command opens the store for writing
   const fsys::path out = tmp_ / "out.json";

@@ -16,15 +16,7 @@ using test::block_bytes;
 using test::file_record;
 using test::write_scan;
 
-Errc code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no srsfs::Error thrown";
-  return Errc::internal;
-}
+using test::code_of;
 
 TEST(StoreRecords, RoundTripEveryRecord) {
   ScanRecord s{7, "a/b", ScanState::compressing, 3, 100, 50, 1700000000, 12, {1, 2, 3}};

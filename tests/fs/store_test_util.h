@@ -1,6 +1,9 @@
 // Shared helpers of the store tests: deterministic block contents and file records.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,6 +12,17 @@
 #include "fs/store.h"
 
 namespace srsfs::fs::test {
+
+// The code of the srsfs::Error that fn throws (a test failure if it throws none).
+inline Errc code_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no srsfs::Error thrown";
+  return Errc::internal;
+}
 
 // Bytes that depend on (tag, index) only, so a reader can recompute what a writer stored.
 inline Bytes block_bytes(const std::string& tag, uint32_t index, size_t size) {
