@@ -49,14 +49,7 @@ OpenScan open_scan(const Store& store, const ScanRecord& rec) {
   OpenScan s;
   s.rec = rec;
   s.header = decode_scan_header(rec.codec_header);
-  codec::ScanModel model;
-  model.kind = s.header.model;
-  if (rec.model_id) {
-    auto m = store.get_model(rec.model_id);
-    if (!m) fail(Errc::corrupt, "scan {} refers to missing model {}", rec.path, rec.model_id);
-    model.params = m->params;
-  }
-  s.codec = codec::make_block_codec(model);
+  s.codec = codec::make_block_codec(stored_scan_model(store, rec, s.header.model));
   return s;
 }
 

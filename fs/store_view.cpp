@@ -21,6 +21,17 @@ Bytes encode_scan_header(const codec::ScanManifest& m) {
 
 codec::ScanManifest decode_scan_header(ByteSpan header) { return codec::parse_manifest(header, false); }
 
+codec::ScanModel stored_scan_model(const Store& store, const ScanRecord& scan, codec::ModelKind kind) {
+  codec::ScanModel model;
+  model.kind = kind;
+  if (scan.model_id) {
+    auto m = store.get_model(scan.model_id);
+    if (!m) fail(Errc::corrupt, "scan {} refers to missing model {}", scan.path, scan.model_id);
+    model.params = m->params;
+  }
+  return model;
+}
+
 struct StoreView::ScanContext {
   uint64_t scan_id = 0;
   codec::ScanManifest header;
@@ -72,14 +83,7 @@ std::shared_ptr<const StoreView::ScanContext> StoreView::context(uint64_t scan_i
   ctx->scan_id = scan_id;
   ctx->header = decode_scan_header(scan->codec_header);
   for (const auto& l : ctx->header.layouts) ctx->layouts.push_back(codec::parse_layout(l));
-  codec::ScanModel model;
-  model.kind = ctx->header.model;
-  if (scan->model_id) {
-    auto m = store_.get_model(scan->model_id);
-    if (!m) fail(Errc::corrupt, "scan {} refers to missing model {}", scan->path, scan->model_id);
-    model.params = m->params;
-  }
-  ctx->codec = codec::make_block_codec(model);
+  ctx->codec = codec::make_block_codec(stored_scan_model(store_, *scan, ctx->header.model));
   std::lock_guard lock(mu_);
   return contexts_.emplace(scan_id, std::move(ctx)).first->second;
 }

@@ -66,5 +66,7 @@ class StoreView final : public CompressedView {
 // The scan header kept in ScanRecord::codec_header: the manifest without its files.
 Bytes encode_scan_header(const codec::ScanManifest& m);
 codec::ScanManifest decode_scan_header(ByteSpan header);
+// The model a stored scan decodes with: its header's kind and, for the paper modes, the stored parameters.
+codec::ScanModel stored_scan_model(const Store& store, const ScanRecord& scan, codec::ModelKind kind);
 
 }  // namespace srsfs::fs
