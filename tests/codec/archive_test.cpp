@@ -155,20 +155,27 @@ TEST(Archive, NotAnArchiveGivesAClearError) {
   EXPECT_THROW(ArchiveReader(t / "missing.srs"), Error);
 }
 
-// Archives written by earlier builds must decode forever. tests/golden/scan_v1.srs was packed from
-// make_scan(); regenerate only for a new format version (SRSFS_WRITE_GOLDEN=1 writes it).
-TEST(Archive, GoldenArchiveStillDecodes) {
+// Archives written by earlier builds must decode forever. Each golden archive was packed from make_scan() by
+// the build named below; SRSFS_WRITE_GOLDEN=1 rewrites only the newest, and a format change adds a new one.
+//   scan_v1.srs       archive v1, lms blocks version 1 (first release)
+//   scan_v1_lms2.srs  archive v1, lms blocks version 2 (residual cascade)
+TEST(Archive, GoldenArchivesStillDecode) {
   TempDir t;
   make_scan(t / "scan");
-  fs::path golden = test::source_dir() / "tests" / "golden" / "scan_v1.srs";
-  if (std::getenv("SRSFS_WRITE_GOLDEN")) pack_dir(t / "scan", golden);
-  ASSERT_TRUE(fs::exists(golden)) << golden;
-  ArchiveReader r(golden);
-  extract_archive(r, t / "out", {});
-  for (const auto& e : fs::recursive_directory_iterator(t / "scan")) {
-    if (!e.is_regular_file()) continue;
-    fs::path rel = fs::relative(e.path(), t / "scan");
-    EXPECT_EQ(read_whole_file(e.path()), read_whole_file(t / "out" / rel)) << rel;
+  const fs::path dir = test::source_dir() / "tests" / "golden";
+  if (std::getenv("SRSFS_WRITE_GOLDEN")) pack_dir(t / "scan", dir / "scan_v1_lms2.srs");
+  for (const char* name : {"scan_v1.srs", "scan_v1_lms2.srs"}) {
+    SCOPED_TRACE(name);
+    const fs::path golden = dir / name;
+    ASSERT_TRUE(fs::exists(golden)) << golden;
+    ArchiveReader r(golden);
+    const fs::path out = t / "out" / name;
+    extract_archive(r, out, {});
+    for (const auto& e : fs::recursive_directory_iterator(t / "scan")) {
+      if (!e.is_regular_file()) continue;
+      fs::path rel = fs::relative(e.path(), t / "scan");
+      EXPECT_EQ(read_whole_file(e.path()), read_whole_file(out / rel)) << rel;
+    }
   }
 }
 
