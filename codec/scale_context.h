@@ -20,6 +20,9 @@ class ScaleContexts {
     int64_t sum_abs16 = 0;  // sum of |value*16 - mu16|
     int64_t sum_err16 = 0;  // sum of (value*16 - pred16)
     int32_t n = 0;
+    // The quotients, computed when the sums change rather than when the context is next used: the
+    // divisions then overlap the next pixel's prediction instead of sitting on its critical path.
+    int32_t bias = 0, scale = 0;
   };
 
   // activity8: weighted |residual| sum whose weights add up to 8; base: prediction base grey level.
@@ -39,9 +42,9 @@ class ScaleContexts {
   // Logistic scale in 1/16 grey levels; an unseen context starts from the activity itself.
   static int32_t scale16(const Entry& e, uint32_t activity8) {
     if (e.n == 0) return int32_t(std::min<int64_t>(int64_t(activity8) * 2 * 185 / 256 + 8, int64_t(1) << 20));
-    return int32_t(std::min<int64_t>(e.sum_abs16 * 185 / (int64_t(256) * e.n), int64_t(1) << 20));
+    return e.scale;
   }
-  static int32_t bias16(const Entry& e) { return e.n ? int32_t(e.sum_err16 / e.n) : 0; }
+  static int32_t bias16(const Entry& e) { return e.bias; }
 
   static void update(Entry& e, int32_t err16, int32_t abs_err16) {
     e.sum_abs16 += abs_err16;
@@ -51,6 +54,8 @@ class ScaleContexts {
       e.sum_err16 /= 2;
       e.n /= 2;
     }
+    e.scale = int32_t(std::min<int64_t>(e.sum_abs16 * 185 / (int64_t(256) * e.n), int64_t(1) << 20));
+    e.bias = int32_t(e.sum_err16 / e.n);
   }
 
  private:
