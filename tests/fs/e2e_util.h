@@ -3,7 +3,6 @@
 // died or was killed, detaches its dead mount, so no test leaves a mount behind.
 #pragma once
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -13,10 +12,9 @@
 #include <random>
 
 #include "codec/synth_scan.h"
+#include "fs/child_process.h"
 #include "fs/store.h"
 #include "tests/fs/fuse_test_util.h"
-
-extern char** environ;
 
 namespace srsfs::fs::e2e {
 
@@ -35,14 +33,6 @@ inline stdfs::path admin_binary() { return srsfs::test::bin_dir() / "srsfs-admin
     if (!stdfs::exists(::srsfs::fs::e2e::mount_binary()))                                                 \
       GTEST_SKIP() << "build the mount.srsfs target first: " << ::srsfs::fs::e2e::mount_binary();         \
   } while (0)
-
-inline bool is_mounted(const stdfs::path& mnt) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(" " + mnt.string() + " ") != std::string::npos) return true;
-  return false;
-}
 
 inline bool poll_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
                        std::chrono::milliseconds every = 20ms) {
@@ -71,23 +61,13 @@ class Daemon {
       : mnt_(std::move(mnt)), log_(std::move(log_path)) {
     std::vector<std::string> argv{mount_binary().string(), source.string(), mnt_.string(), "-f"};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> envv = std::move(env);
-    for (char** e = environ; *e; ++e)
-      if (!std::string_view(*e).starts_with("SRSFS_TEST_")) envv.emplace_back(*e);
-    std::vector<char*> a, e;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
-    for (auto& s : envv) e.push_back(s.data());
-    e.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    int rc = posix_spawn(&pid_, a[0], &fa, nullptr, a.data(), e.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      pid_ = -1;
-      ADD_FAILURE() << "cannot start " << a[0] << ": " << std::strerror(rc);
+    // The test's own SRSFS_TEST_ hooks are not passed on; the caller's `env` is.
+    std::vector<std::string> envv = current_environment("SRSFS_TEST_");
+    envv.insert(envv.begin(), env.begin(), env.end());
+    try {
+      pid_ = spawn_process(argv, envv, log_);
+    } catch (const Error& e) {
+      ADD_FAILURE() << e.what();
       return;
     }
     if (!poll_until([&] { return is_mounted(mnt_) || exited(); }, 20s) || !is_mounted(mnt_))
@@ -126,16 +106,9 @@ class Daemon {
     return true;
   }
   int wait_exit(std::chrono::milliseconds timeout) {
-    int status = 0;
-    bool ended = poll_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-    if (!ended) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return -1;
-    }
+    const int status = fs::wait_exit(pid_, timeout);
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status;
   }
   stdfs::path mnt_, log_;
   pid_t pid_ = -1;

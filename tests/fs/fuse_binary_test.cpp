@@ -1,12 +1,10 @@
 // The built mount.srsfs as users run it: a child process, unmounted with fusermount3 -u or stopped by
 // SIGTERM; and its option errors and help.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
+#include "fs/child_process.h"
 #include "tests/fs/fuse_test_util.h"
-
-extern char** environ;
 
 namespace srsfs::fs::test {
 namespace {
@@ -14,14 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 
 stdfs::path binary() { return srsfs::test::bin_dir() / "mount.srsfs"; }
-
-bool is_mounted(const stdfs::path& mnt) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(" " + mnt.string() + " ") != std::string::npos) return true;
-  return false;
-}
 
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
@@ -32,26 +22,7 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return cond();
 }
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
-}
-
-// Exit status of pid, or -1 if it did not end within timeout (then it is killed).
-int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  int status = 0;
-  bool ended = wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout);
-  if (!ended) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+pid_t spawn(const std::vector<std::string>& args) { return spawn_process(args, current_environment()); }
 
 class BinaryTest : public ::testing::Test {
  protected:

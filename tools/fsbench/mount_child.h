@@ -23,7 +23,6 @@ class MountChild {
   pid_t pid_ = -1;
 };
 
-bool is_mounted(const std::filesystem::path& mnt);
 // sync + echo 3 > /proc/sys/vm/drop_caches; false when not permitted.
 bool drop_page_cache();
 
