@@ -15,7 +15,7 @@
 namespace srsfs::codec {
 namespace fs = std::filesystem;
 
-std::vector<std::string> list_scan_files(const fs::path& dir) {
+std::vector<std::string> list_scan_files(const fs::path& dir, std::vector<std::string>* left_out) {
   std::vector<std::string> out;
   std::error_code ec;
   auto it = fs::recursive_directory_iterator(dir, ec);
@@ -23,6 +23,10 @@ std::vector<std::string> list_scan_files(const fs::path& dir) {
   for (const auto& e : it) {
     auto st = e.symlink_status();
     if (fs::is_directory(st)) continue;
+    if (!fs::is_regular_file(st) && left_out) {
+      left_out->push_back(fs::relative(e.path(), dir).generic_string());
+      continue;
+    }
     if (!fs::is_regular_file(st))
       fail(Errc::unsupported, "{}: not a regular file (symlinks and special files are not stored)", e.path().string());
     out.push_back(fs::relative(e.path(), dir).generic_string());
@@ -89,7 +93,7 @@ class GroupEncoder {
 }  // namespace
 
 ScanManifest encode_scan_dir(const fs::path& dir, const EncodeOptions& opts, ScanSink& sink) {
-  std::vector<std::string> names = list_scan_files(dir);
+  std::vector<std::string> names = list_scan_files(dir, opts.left_out);
   uint64_t total = 0, done = 0;
   for (const auto& n : names) total += uint64_t(fs::file_size(dir / n));
 

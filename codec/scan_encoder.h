@@ -28,12 +28,17 @@ class ScanSink {
 struct EncodeOptions {
   CodecParams params;
   ModelTrainer trainer;  // required for fc/lstm/gru; ignored for lms
+  // Called after each file; may throw to abandon the scan (a daemon stopping), nothing of it is kept.
   std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
+  // Non-null: symlinks and special files are listed here and left out of the scan instead of failing it (the
+  // filesystem keeps them raw). Null: they are an Errc::unsupported error (an archive would silently lack them).
+  std::vector<std::string>* left_out = nullptr;
 };
 
-// Files of a scan directory in coding order: regular files, relative paths, sorted. Throws
-// Errc::unsupported for anything that is not a regular file or directory (sockets, devices, symlinks).
-std::vector<std::string> list_scan_files(const std::filesystem::path& dir);
+// Files of a scan directory in coding order: regular files, relative paths, sorted. Anything that is not a
+// regular file or directory (sockets, devices, symlinks) goes to `left_out`, or without one throws
+// Errc::unsupported.
+std::vector<std::string> list_scan_files(const std::filesystem::path& dir, std::vector<std::string>* left_out = nullptr);
 
 ScanManifest encode_scan_dir(const std::filesystem::path& dir, const EncodeOptions& opts, ScanSink& sink);
 

@@ -1,5 +1,6 @@
 #include "fs/compressor.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <utility>
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
@@ -47,23 +50,64 @@ fsys::path normal(const fsys::path& p) {
   return (ec ? fsys::absolute(p) : c).lexically_normal();
 }
 
-// dir_rel and every directory below it in SOURCE (a scan's files may sit in subdirectories).
-std::vector<std::string> dirs_below(const fsys::path& source, const std::string& dir_rel) {
-  std::vector<std::string> out{dir_rel};
-  std::error_code ec;
-  for (fsys::recursive_directory_iterator it(source / dir_rel, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec))
-      out.push_back(fsys::relative(it->path(), source).generic_string());
-  }
-  return out;
+std::pair<std::string, std::string> split_rel(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  if (slash == std::string::npos) return {"", rel};
+  return {rel.substr(0, slash), rel.substr(slash + 1)};
 }
+
+// The directory dir_rel below SOURCE, opened one component at a time with O_NOFOLLOW: SOURCE is writable by
+// its users, and a symlink planted anywhere on the way must never lead a root daemon's unlink elsewhere.
+// Invalid (not a directory any more, a symlink, gone): an empty descriptor.
+UniqueFd open_dir_beneath(int source_fd, const std::string& dir_rel) {
+  UniqueFd cur(::openat(source_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cur) throw_errno("open the source directory", errno);
+  size_t pos = 0;
+  while (pos < dir_rel.size()) {
+    size_t end = dir_rel.find('/', pos);
+    if (end == std::string::npos) end = dir_rel.size();
+    const std::string comp = dir_rel.substr(pos, end - pos);
+    pos = end + 1;
+    if (comp.empty() || comp == "." || comp == "..") return UniqueFd();
+    UniqueFd next(::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return UniqueFd();
+      throw_errno(fmt::format("open {}", dir_rel), errno);
+    }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+Bytes read_fd_whole(int fd, uint64_t size, const fsys::path& name) {
+  Bytes b(size);
+  pread_exact(fd, std::span<uint8_t>(b.data(), b.size()), 0, name);
+  return b;
+}
+
+bool same_times(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
 }  // namespace
 
 Compressor::Compressor(Store& store, CompressorOptions opts) : store_(store), opts_(std::move(opts)) {
   if (const char* p = std::getenv("SRSFS_TEST_PAUSE_AT")) pause_at_ = p;
+  source_fd_ = UniqueFd(::open(opts_.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!source_fd_) throw_errno(fmt::format("open the source directory {}", opts_.source.string()), errno);
   fsys::create_directories(opts_.spool);
   for (const auto& e : fsys::directory_iterator(opts_.spool)) fsys::remove(e.path());  // a crashed run's leftovers
   if (!opts_.queue_dir.empty()) fsys::create_directories(opts_.queue_dir);
+  if (opts_.gate) {
+    opts_.gate->set_on_quiet([this](WriteGate::Key k) {
+      uint64_t scan = 0;
+      {
+        std::lock_guard lock(mu_);
+        auto it = held_.find(k);
+        if (it == held_.end()) return;
+        scan = it->second;
+        held_.erase(it);
+      }
+      queue_release(scan);
+    });
+  }
   for (unsigned i = 0; i < std::max(1u, opts_.workers); ++i) workers_.emplace_back([this] { run(); });
 }
 
@@ -71,9 +115,24 @@ Compressor::~Compressor() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+    stopping_ = true;
   }
   cv_.notify_all();
-  workers_.clear();  // joins
+  workers_.clear();  // joins: each worker gives up its scan at the next file boundary
+  if (opts_.gate) opts_.gate->set_on_quiet({});
+}
+
+void Compressor::throw_if_stopping() const {
+  if (stopping_.load(std::memory_order_relaxed)) throw Stopped();
+}
+
+void Compressor::queue_release(uint64_t scan_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;  // the next start's resume() releases it
+    release_queue_.push_back(scan_id);
+  }
+  cv_.notify_one();
 }
 
 fsys::path Compressor::queue_file(const std::string& dir_rel) const {
@@ -148,29 +207,59 @@ void Compressor::run() {
     std::string dir;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty() || !release_queue_.empty(); });
       if (stop_) return;
+      if (!release_queue_.empty()) {
+        const uint64_t scan = release_queue_.front();
+        release_queue_.pop_front();
+        ++busy_;
+        lock.unlock();
+        try {
+          ReleaseCount n = release_scan(scan);
+          if (n.released) spdlog::info("scan {}: {} raw files released after their writers closed", scan, n.released);
+        } catch (const Stopped&) {
+        } catch (const std::exception& e) {
+          spdlog::error("scan {}: cannot release raw files: {}", scan, e.what());
+        }
+        lock.lock();
+        --busy_;
+        lock.unlock();
+        idle_cv_.notify_all();
+        continue;
+      }
       dir = std::move(queue_.front());
       queue_.pop_front();
       jobs_[dir].phase = Job::Phase::compressing;
       ++busy_;
     }
     std::string error;
+    bool stopped = false;
     try {
-      if (!dir.empty() && (store_.find_scan(dir) || !store_.list_dir(dir).empty())) {
-        // Completed again (marker after a request, say): nothing new to do; later raw files stay raw.
-        spdlog::info("scan {}: already compressed", dir);
+      std::set<uint64_t> stored;
+      if (!dir.empty()) {
+        if (auto scan = store_.find_scan(dir)) stored.insert(scan->id);
+        for (const auto& f : store_.list_dir(dir)) stored.insert(f.scan_id);  // renamed since its commit
+      }
+      if (!stored.empty()) {
+        // Completed again (marker after a request, a scan renamed during its release): finish any release
+        // left to do; raw files that are not part of the stored scan stay raw.
+        size_t released = 0;
+        for (uint64_t id : stored) released += release_scan(id).released;
+        spdlog::info("scan {}: already compressed; {} raw files released now", dir, released);
       } else {
         compress(dir, [&](double p) {
           std::lock_guard lock(mu_);
           jobs_[dir].progress = p;
         });
       }
+    } catch (const Stopped&) {
+      stopped = true;
+      spdlog::info("scan {}: interrupted because the daemon is stopping; it resumes at the next start", dir);
     } catch (const std::exception& e) {
       error = e.what();
       spdlog::error("scan {}: compression failed, raw files kept: {}", dir, e.what());
     }
-    persist(dir, false);  // done or failed: not resumed (a failed scan is retried on request)
+    if (!stopped) persist(dir, false);  // done or failed: not resumed (a failed scan is retried on request)
     {
       std::lock_guard lock(mu_);
       if (error.empty()) {
@@ -216,7 +305,14 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
   // 1. Encode into a spool archive.
   codec::EncodeOptions eo;
   eo.params = opts_.params;
-  eo.progress = [&](uint64_t done, uint64_t total) { report(total ? 0.7 * double(done) / double(total) : 0.0); };
+  std::vector<std::string> left_raw;  // symlinks and special files: not part of the scan, they stay raw
+  eo.left_out = &left_raw;
+  bool first_file = true;
+  eo.progress = [&](uint64_t done, uint64_t total) {
+    report(total ? 0.7 * double(done) / double(total) : 0.0);
+    if (std::exchange(first_file, false)) test_pause("encode_file");
+    throw_if_stopping();
+  };
 #if SRSFS_WITH_TORCH
   eo.trainer = codec::make_model_trainer(int(codec::resolve_threads(opts_.params.threads)));
 #endif
@@ -241,8 +337,10 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
   codec::ArchiveReader reader(spool);
   codec::ExtractOptions xo;
   xo.threads = opts_.params.threads;
+  xo.progress = [&](uint64_t, uint64_t) { throw_if_stopping(); };
   codec::extract_archive(reader, std::nullopt, xo);
   report(0.9);
+  throw_if_stopping();
   // 3. Commit to the store: model, blocks and blobs (blobs follow the frame blocks), then the records.
   uint64_t model_id = current && !reader.model().params.empty() ? current->id : 0;  // reference the promoted one
   if (!current && !reader.model().params.empty())
@@ -294,45 +392,144 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
     raw += e.size;
     files.push_back(std::move(r));
   }
+  const size_t committed = files.size(), changed = manifest.files.size() - committed;
   ScanRecord scan = w.commit(std::move(files), raw);
-  spdlog::info("scan {}: {} files, {:.1f} MB -> {:.1f} MB ({:.1f}%), committed", dir_rel, manifest.files.size(),
-               raw / 1e6, stored / 1e6, raw ? 100.0 * double(stored) / double(raw) : 0.0);
-  // 4. Release the raw files, now that the store holds them durably.
-  release_committed(scan);
+  spdlog::info("scan {}: {} files, {:.1f} MB -> {:.1f} MB ({:.1f}%), committed{}", dir_rel, committed, raw / 1e6,
+               stored / 1e6, raw ? 100.0 * double(stored) / double(raw) : 0.0,
+               changed + left_raw.size()
+                   ? fmt::format("; kept raw: {} changed while compressing, {} symlinks or special files", changed,
+                                 left_raw.size())
+                   : std::string());
+  // 4. Release the raw files, now that the store holds them durably (an interrupted release is finished by
+  // the next start's resume()).
+  ReleaseCount n = release_scan(scan.id);
+  if (n.held || n.kept)
+    spdlog::info("scan {}: {} raw files released; {} held open for writing stay raw until closed, {} changed stay raw",
+                 dir_rel, n.released, n.held, n.kept);
   report(1.0);
 }
 
-void Compressor::release_committed(const ScanRecord& scan) {
+Compressor::ReleaseCount Compressor::release_scan(uint64_t scan_id) {
+  ReleaseCount count;
   bool first = true;
-  for (const std::string& d : dirs_below(opts_.source, scan.path)) {
-    bool changed = false;
-    for (const auto& r : store_.list_dir(d)) {
-      if (r.scan_id != scan.id) continue;
-      const fsys::path raw = opts_.source / r.path;
-      struct stat st {};
-      if (::lstat(raw.c_str(), &st) != 0) continue;  // already released
-      // Release only a raw file that is exactly what the store holds.
-      if (!S_ISREG(st.st_mode) || uint64_t(st.st_size) != r.size || st.st_mtim.tv_sec != r.mtime.sec ||
-          st.st_mtim.tv_nsec != r.mtime.nsec)
-        continue;
-      if (checksum64(read_whole_file(raw)) != r.checksum) continue;
-      if (::unlink(raw.c_str()) != 0) {
-        spdlog::warn("cannot release {}: {}", raw.string(), std::strerror(errno));
+  std::vector<FileRecord> files = store_.scan_files(scan_id);
+  // A directory renamed through the mount meanwhile moves the records with it: files not found at the path
+  // read are tried again at their new path, a bounded number of times.
+  for (int pass = 0; pass < 4 && !files.empty(); ++pass) {
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    std::vector<FileRecord> missing;
+    std::string dir_rel;
+    UniqueFd dir;
+    bool dir_changed = false, have_dir = false;
+    auto sync_dir = [&] {
+      if (dir && dir_changed && ::fsync(dir.get()) != 0)
+        spdlog::warn("fsync {}: {}", (opts_.source / dir_rel).string(), std::strerror(errno));
+      dir_changed = false;
+    };
+    for (const FileRecord& r : files) {
+      if (stopping_.load(std::memory_order_relaxed)) break;
+      auto [d, name] = split_rel(r.path);
+      if (!have_dir || d != dir_rel) {
+        sync_dir();
+        dir_rel = d;
+        dir = open_dir_beneath(source_fd_.get(), dir_rel);
+        have_dir = true;
+      }
+      if (!dir) {  // gone (renamed?) or replaced by a symlink
+        missing.push_back(r);
         continue;
       }
-      changed = true;
-      if (opts_.released) opts_.released(d, raw.filename().string());
-      if (first) test_pause("release");
-      first = false;
+      const std::optional<WriteGate::Verdict> verdict = release_file(dir.get(), dir_rel, name, r);
+      if (!verdict) {
+        missing.push_back(r);
+        continue;
+      }
+      switch (*verdict) {
+        case WriteGate::Verdict::released:
+          ++count.released;
+          dir_changed = true;
+          if (std::exchange(first, false)) test_pause("release");
+          break;
+        case WriteGate::Verdict::held: ++count.held; break;
+        case WriteGate::Verdict::changed:
+        case WriteGate::Verdict::refused: ++count.kept; break;
+      }
     }
-    if (changed) fsync_dir(opts_.source / d);
+    sync_dir();
+    if (missing.empty() || stopping_.load(std::memory_order_relaxed)) break;
+    // Only the records whose path changed since they were read can still have raw files to release.
+    std::map<std::string, bool> was_missing;
+    for (const auto& m : missing) was_missing[m.path] = true;
+    std::vector<FileRecord> moved;
+    for (auto& r : store_.scan_files(scan_id)) {
+      bool known = false;
+      for (const auto& m : missing) known |= m.ino == r.ino && m.path != r.path;
+      if (known && !was_missing.count(r.path)) moved.push_back(std::move(r));
+    }
+    files = std::move(moved);
   }
+  return count;
+}
+
+std::optional<WriteGate::Verdict> Compressor::release_file(int dir, const std::string& dir_rel,
+                                                          const std::string& name, const FileRecord& r) {
+  const fsys::path raw = opts_.source / r.path;
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;               // released already, or renamed
+    if (errno == ELOOP) return WriteGate::Verdict::refused;  // a symlink now: not ours to release
+    spdlog::warn("cannot release {}: {}", raw.string(), std::strerror(errno));
+    return WriteGate::Verdict::refused;
+  }
+  // The raw file must be exactly what the store holds, and stay so until it is unlinked.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) != r.size ||
+      st.st_mtim.tv_sec != r.mtime.sec || st.st_mtim.tv_nsec != r.mtime.nsec)
+    return WriteGate::Verdict::refused;
+  const WriteGate::Key key{st.st_dev, st.st_ino};
+  auto unlink = [&] {
+    struct stat now {};
+    if (::fstatat(dir, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_dev != st.st_dev ||
+        now.st_ino != st.st_ino)
+      return false;  // the name means another file now
+    if (::unlinkat(dir, name.c_str(), 0) == 0) return true;
+    spdlog::warn("cannot release {}: {}", raw.string(), std::strerror(errno));
+    return false;
+  };
+  WriteGate::Verdict verdict = WriteGate::Verdict::changed;
+  for (int attempt = 0; attempt < 3 && verdict == WriteGate::Verdict::changed; ++attempt) {
+    WriteGate::Ticket ticket = opts_.gate ? opts_.gate->begin_check(key) : WriteGate::Ticket{};
+    bool same = false;
+    try {
+      struct stat before {}, after {};
+      same = ::fstat(fd.get(), &before) == 0 && uint64_t(before.st_size) == r.size &&
+             checksum64(read_fd_whole(fd.get(), r.size, raw)) == r.checksum && ::fstat(fd.get(), &after) == 0 &&
+             same_times(before.st_ctim, after.st_ctim) && same_times(after.st_mtim, st.st_mtim);
+    } catch (...) {
+      if (opts_.gate) opts_.gate->end_check(ticket);
+      throw;
+    }
+    if (!same) {
+      if (opts_.gate) opts_.gate->end_check(ticket);
+      return WriteGate::Verdict::refused;
+    }
+    verdict = opts_.gate ? opts_.gate->release_if_quiet(ticket, unlink)
+                         : (unlink() ? WriteGate::Verdict::released : WriteGate::Verdict::refused);
+  }
+  if (verdict == WriteGate::Verdict::released) {
+    if (opts_.released) opts_.released(dir_rel, name);
+  } else if (verdict == WriteGate::Verdict::held) {
+    std::lock_guard lock(mu_);
+    held_[key] = r.scan_id;
+    spdlog::info("{}: open for writing; it stays raw until closed", raw.string());
+  }
+  return verdict;
 }
 
 void Compressor::resume() {
   for (const auto& scan : store_.list_scans()) {
     try {
-      release_committed(scan);
+      release_scan(scan.id);
     } catch (const std::exception& e) {
       spdlog::error("scan {}: cannot finish releasing raw files: {}", scan.path, e.what());
     }

@@ -18,8 +18,8 @@ FuseFilesystem::DirHandle& FuseFilesystem::dir_handle(fuse_file_info* fi) { retu
 
 void FuseFilesystem::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto h = std::make_unique<DirHandle>(raw_dir(ino));
-  fi->fh = handle_to_fh(std::move(h));
-  if (fuse_reply_open(req, fi) != 0) fh_take<DirHandle>(fi);
+  fi->fh = handles_->dirs.adopt(std::move(h));
+  if (fuse_reply_open(req, fi) != 0) handles_->dirs.take(fi);
 }
 
 namespace {
@@ -108,7 +108,7 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off,
 }
 
 void FuseFilesystem::releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  fh_take<DirHandle>(fi);
+  handles_->dirs.take(fi);
   fuse_reply_err(req, 0);
 }
 

@@ -1,6 +1,7 @@
 // FuseFilesystem: open files. Raw files are served from a descriptor on SOURCE (spliced where the kernel
 // allows); compressed files from the CompressedView, read-only.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -34,10 +35,25 @@ int64_t now_ns() {
       .count();
 }
 
-// Replies with the handle; if the request was interrupted the kernel will never release it: free it now.
-void reply_open(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<FuseFilesystem::FileHandle>&& h);
-
 }  // namespace
+
+GateWriter FuseFilesystem::begin_write(Inode& node) {
+  if (!config_.gate || !node.is_raw()) return {};
+  const WriteGate::Key key{node.dev, node.ino};
+  const bool linked = config_.gate->writer_opened(key, [&] {
+    struct stat st {};
+    return ::fstatat(node.fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink > 0;
+  });
+  // ESTALE, not ENOENT: the VFS repeats the lookup once on ESTALE, and then finds the compressed file.
+  if (!linked) refuse(ESTALE, "the raw file was just released to the store");
+  return GateWriter(config_.gate, key);
+}
+
+// Replies with the handle; if the request was interrupted the kernel will never release it: free it now.
+void FuseFilesystem::reply_open(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<FileHandle>&& h) {
+  fi->fh = handles_->files.adopt(std::move(h));
+  if (fuse_reply_open(req, fi) != 0) handles_->files.take(fi);
+}
 
 void FuseFilesystem::note_write(FileHandle& h) noexcept {
   if (!h.track) return;
@@ -65,6 +81,7 @@ void FuseFilesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     return;
   }
   if (opens_for_writing(fi->flags)) {
+    h->writer = begin_write(node);
     std::string rel = rel_of(node);
     h->scan_dir = parent_of(rel);
     h->track = !monitor_.is_marker(base_of(rel));
@@ -82,6 +99,15 @@ void FuseFilesystem::create(fuse_req_t req, fuse_ino_t parent, const char* name,
   auto h = std::make_unique<FileHandle>();
   h->fd = UniqueFd(::openat(dir.fd.get(), name, (fi->flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW, mode));
   if (!h->fd) throw_errno(fmt::format("create {}", name));
+  if (config_.gate) {
+    // O_CREAT without O_EXCL may have opened an existing file, perhaps one being released.
+    struct stat st {};
+    if (::fstat(h->fd.get(), &st) < 0) throw_errno(fmt::format("create {}", name));
+    WriteGate::Key key{st.st_dev, st.st_ino};
+    if (!config_.gate->writer_opened(key, [&] { return ::fstat(h->fd.get(), &st) == 0 && st.st_nlink > 0; }))
+      refuse(ESTALE, "the raw file was just released to the store");
+    h->writer = GateWriter(config_.gate, key);
+  }
   chown_to_caller(req, dir.fd.get(), name);
   std::string dir_rel = rel_of(dir);
   h->scan_dir = dir_rel;
@@ -89,9 +115,9 @@ void FuseFilesystem::create(fuse_req_t req, fuse_ino_t parent, const char* name,
   note_create(dir_rel, name);
   // Last, since it takes a lookup reference that an exception would leak.
   fuse_entry_param e = do_lookup(dir, name);
-  fi->fh = handle_to_fh(std::move(h));
+  fi->fh = handles_->files.adopt(std::move(h));
   if (fuse_reply_create(req, &e, fi) != 0) {
-    fh_take<FileHandle>(fi);
+    handles_->files.take(fi);
     inodes_.forget(inodes_.get(e.ino), 1);
   }
 }
@@ -137,7 +163,7 @@ void FuseFilesystem::flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void FuseFilesystem::release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  fh_take<FileHandle>(fi);
+  handles_->files.take(fi);  // closes the descriptor, then ends the gate registration
   fuse_reply_err(req, 0);
 }
 
@@ -146,12 +172,5 @@ void FuseFilesystem::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_i
   if (h.fd && (datasync ? ::fdatasync(h.fd.get()) : ::fsync(h.fd.get())) < 0) throw_errno("fsync");
   fuse_reply_err(req, 0);
 }
-
-namespace {
-void reply_open(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<FuseFilesystem::FileHandle>&& h) {
-  fi->fh = handle_to_fh(std::move(h));
-  if (fuse_reply_open(req, fi) != 0) fh_take<FuseFilesystem::FileHandle>(fi);
-}
-}  // namespace
 
 }  // namespace srsfs::fs

@@ -58,7 +58,8 @@ FuseFilesystem::FuseFilesystem(FilesystemConfig config, CompressedView& view, Sc
       source_abs_(canonical_source(config_.source)),
       view_(view),
       monitor_(monitor),
-      inodes_(make_table(source_abs_)) {
+      inodes_(make_table(source_abs_)),
+      handles_(std::make_unique<OpenHandleLists>()) {
   if (config_.hidden) {
     // Hidden by (parent identity, name), so it stays hidden if created after mounting; and by its own
     // identity when it exists, so no other path reaches it either.
@@ -78,6 +79,15 @@ FuseFilesystem::FuseFilesystem(FilesystemConfig config, CompressedView& view, Sc
     }
   }
 }
+
+FuseFilesystem::~FuseFilesystem() { drop_open_handles(); }
+
+void FuseFilesystem::drop_open_handles() {
+  handles_->files.clear();
+  handles_->dirs.clear();
+}
+
+size_t FuseFilesystem::open_handles() { return handles_->files.size() + handles_->dirs.size(); }
 
 const fuse_lowlevel_ops& FuseFilesystem::operations() {
   static const fuse_lowlevel_ops ops = [] {
@@ -308,6 +318,8 @@ void FuseFilesystem::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 void FuseFilesystem::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi) {
   Inode& node = inodes_.get(ino);
   if (!node.is_raw()) refuse(EROFS, "compressed files are read-only");
+  // A change the compressor must see (it would otherwise land in a file it is releasing).
+  GateWriter writing = S_ISREG(node.type) ? begin_write(node) : GateWriter();
   // An open handle (ftruncate, fchmod, futimens) is used when the kernel gives one.
   int hfd = fi ? fh_ref<FileHandle>(fi).fd.get() : -1;
   std::string proc = proc_fd_path(node.fd.get());

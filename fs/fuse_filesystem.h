@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,7 @@
 #include "fs/fuse_inode_table.h"
 #include "fs/fuse_unique_fd.h"
 #include "fs/scan_monitor.h"
+#include "fs/write_gate.h"
 
 namespace srsfs::fs {
 
@@ -35,14 +37,22 @@ struct FilesystemConfig {
   std::filesystem::path source;                  // the directory mirrored
   std::optional<std::filesystem::path> hidden;   // the store directory, hidden when it is inside source
   double timeout_s = 1.0;  // kernel entry/attr cache: short, because the compressor changes SOURCE behind us
+  // Shared with the compressor, which releases raw files only through it; null when nothing releases any.
+  WriteGate* gate = nullptr;
 };
 
 class FuseFilesystem {
  public:
   // Opens SOURCE; throws srsfs::Error (Errc::io / not_found) with a message naming the path.
   FuseFilesystem(FilesystemConfig config, CompressedView& view, ScanMonitor& monitor);
+  ~FuseFilesystem();
   FuseFilesystem(const FuseFilesystem&) = delete;
   FuseFilesystem& operator=(const FuseFilesystem&) = delete;
+
+  // Frees the handles the kernel never released (those open at unmount: it sends no RELEASE for them), which
+  // also ends their WriteGate registrations. Call once the session's loop has returned.
+  void drop_open_handles();
+  size_t open_handles();  // files and directories (tests)
 
   // The operation table; the session's userdata must be this FuseFilesystem.
   static const fuse_lowlevel_ops& operations();
@@ -89,6 +99,7 @@ class FuseFilesystem {
   // Per-open state (fs/fuse_handles.h).
   struct FileHandle;
   struct DirHandle;
+  struct OpenHandleLists;
 
  private:
 
@@ -113,12 +124,17 @@ class FuseFilesystem {
   void note_create(const std::string& dir_rel, const std::string& name) noexcept;
   void note_write(FileHandle& h) noexcept;
   DirHandle& dir_handle(fuse_file_info* fi);
+  // Registers a change of the raw file `node` with the gate (an open for writing or one setattr); ESTALE when
+  // the compressor released it meanwhile (the kernel then looks the name up again).
+  GateWriter begin_write(Inode& node);
+  void reply_open(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<FileHandle>&& h);
 
   const FilesystemConfig config_;
   std::string source_abs_;  // realpath of SOURCE, for rel_of
   CompressedView& view_;
   ScanMonitor& monitor_;
   InodeTable inodes_;
+  std::unique_ptr<OpenHandleLists> handles_;
   // The hidden store directory: its identity and where its name lives.
   bool hide_ = false;
   dev_t hidden_dev_ = 0;

@@ -8,15 +8,19 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "fs/fuse_api.h"
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_unique_fd.h"
+#include "fs/write_gate.h"
 
 namespace srsfs::fs {
 
 struct FuseFilesystem::FileHandle {
+  GateWriter writer;            // for a raw file open for writing; declared before fd: closed after it
   UniqueFd fd;                  // a raw file
   Inode* compressed = nullptr;  // or a compressed file (read-only, no descriptor)
   bool track = false;            // writes count as activity of scan_dir (not for the marker, not read-only)
@@ -38,20 +42,50 @@ struct FuseFilesystem::DirHandle {
   std::vector<Entry> entries;  // snapshot taken at offset 0; offsets are indices + 1
 };
 
-// Ownership of handles passes through the kernel as fi->fh.
-template <typename T>
-uint64_t handle_to_fh(std::unique_ptr<T> h) {
-  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h.release()));
-}
+// Ownership of handles passes through the kernel as fi->fh, and stays listed in the filesystem's OpenHandles
+// meanwhile: the kernel sends no RELEASE/RELEASEDIR for handles still open at unmount, and those are freed
+// with the filesystem (drop_open_handles).
 template <typename T>
 T& fh_ref(const fuse_file_info* fi) {
   return *reinterpret_cast<T*>(static_cast<uintptr_t>(fi->fh));
 }
+
 template <typename T>
-std::unique_ptr<T> fh_take(fuse_file_info* fi) {
-  std::unique_ptr<T> h(reinterpret_cast<T*>(static_cast<uintptr_t>(fi->fh)));
-  fi->fh = 0;
-  return h;
-}
+class OpenHandles {
+ public:
+  uint64_t adopt(std::unique_ptr<T> h) {
+    T* p = h.get();
+    std::lock_guard lock(mu_);
+    live_.emplace(p, std::move(h));
+    return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
+  }
+  std::unique_ptr<T> take(fuse_file_info* fi) {
+    T* p = reinterpret_cast<T*>(static_cast<uintptr_t>(std::exchange(fi->fh, 0)));
+    std::lock_guard lock(mu_);
+    auto node = live_.extract(p);
+    return node.empty() ? nullptr : std::move(node.mapped());
+  }
+  // Frees every handle still open. Only when no request can come any more.
+  void clear() {
+    std::unordered_map<T*, std::unique_ptr<T>> gone;
+    {
+      std::lock_guard lock(mu_);
+      gone.swap(live_);
+    }
+  }
+  size_t size() {
+    std::lock_guard lock(mu_);
+    return live_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<T*, std::unique_ptr<T>> live_;
+};
+
+struct FuseFilesystem::OpenHandleLists {
+  OpenHandles<FileHandle> files;
+  OpenHandles<DirHandle> dirs;
+};
 
 }  // namespace srsfs::fs

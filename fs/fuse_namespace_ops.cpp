@@ -99,6 +99,17 @@ void FuseFilesystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   if (flags & ~unsigned(RENAME_NOREPLACE | RENAME_EXCHANGE)) refuse(EINVAL, "rename: unsupported flags");
   const std::string from_dir_rel = rel_of(from_dir), to_dir_rel = rel_of(to_dir);
   const std::string from_rel = join(from_dir_rel, name), to_rel = join(to_dir_rel, newname);
+  // Under the write gate: a rename must not slip another file under a name the compressor is unlinking.
+  auto raw_rename = [&](unsigned how) {
+    int r = 0;
+    auto go = [&] { r = ::renameat2(from_dir.fd.get(), name, to_dir.fd.get(), newname, how); };
+    if (config_.gate) {
+      config_.gate->exclusive(go);
+    } else {
+      go();
+    }
+    return r;
+  };
 
   struct stat src {}, dst {};
   bool src_raw = ::fstatat(from_dir.fd.get(), name, &src, AT_SYMLINK_NOFOLLOW) == 0;
@@ -117,7 +128,7 @@ void FuseFilesystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     // Exchanging needs both names raw; a directory's compressed contents would not follow the swap.
     if (!src_raw || !dst_raw || src_comp || dst_comp || S_ISDIR(src.st_mode) || S_ISDIR(dst.st_mode))
       refuse(EINVAL, "rename: cannot exchange compressed files or directories");
-    if (::renameat2(from_dir.fd.get(), name, to_dir.fd.get(), newname, RENAME_EXCHANGE) < 0)
+    if (raw_rename(RENAME_EXCHANGE) < 0)
       throw_errno(fmt::format("rename {} <-> {}", from_rel, to_rel));
     fuse_reply_err(req, 0);
     return;
@@ -127,7 +138,7 @@ void FuseFilesystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   if (src_raw) {
     if (S_ISDIR(src.st_mode) && dst_raw && S_ISDIR(dst.st_mode) && !view_.list(to_rel).empty())
       refuse(ENOTEMPTY, fmt::format("rename onto {}: holds compressed files", to_rel));
-    if (::renameat2(from_dir.fd.get(), name, to_dir.fd.get(), newname, flags) < 0)
+    if (raw_rename(flags) < 0)
       throw_errno(fmt::format("rename {} -> {}", from_rel, to_rel));
     if (S_ISDIR(src.st_mode)) {
       try {

@@ -1,7 +1,10 @@
 #include "fs/mount_main.h"
 
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include <cstdarg>
@@ -9,6 +12,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
@@ -52,34 +56,93 @@ class LoggingSink final : public ScanSink {
   std::string scan_state(const std::string&) override { return "raw"; }
 };
 
-// The view and sink are made after daemonising, but the filesystem that refers to them is mounted before
-// (so that `mount` returns only once the mount exists): these stand in until then.
-class ForwardingView final : public CompressedView {
- public:
-  std::unique_ptr<CompressedView> target;
-  std::optional<CompressedEntry> lookup(const std::string& d, const std::string& n) override {
-    return target->lookup(d, n);
-  }
-  std::vector<CompressedEntry> list(const std::string& d) override { return target->list(d); }
-  size_t read(const std::string& p, uint64_t off, std::span<uint8_t> out) override {
-    return target->read(p, off, out);
-  }
-  void unlink(const std::string& p) override { target->unlink(p); }
-  void rename(const std::string& f, const std::string& t) override { target->rename(f, t); }
-  void rename_dir(const std::string& f, const std::string& t) override { target->rename_dir(f, t); }
-  std::optional<std::string> getxattr(const std::string& p, const std::string& n) override {
-    return target->getxattr(p, n);
-  }
-};
-
+// The sink is made once the session is mounted (it tells the kernel about released files), but the scan
+// monitor that reports to it exists before: this stands in until then, and after the sink is stopped.
 class ForwardingSink final : public ScanSink {
  public:
-  std::unique_ptr<ScanSink> target;
-  void scan_complete(const std::string& d) override {
-    if (target) target->scan_complete(d);
+  void set(std::unique_ptr<ScanSink> t) {
+    std::lock_guard lock(mu_);
+    target_ = std::move(t);
   }
-  std::string scan_state(const std::string& d) override { return target ? target->scan_state(d) : "starting"; }
-  std::string status_json(const std::vector<std::string>& w) override { return target ? target->status_json(w) : "{}"; }
+  // Stops the real sink (a compressor: it interrupts its scan) outside the lock; later calls see none.
+  void stop() {
+    std::unique_ptr<ScanSink> gone;
+    {
+      std::lock_guard lock(mu_);
+      gone.swap(target_);
+    }
+    gone.reset();
+  }
+  void scan_complete(const std::string& d) override {
+    std::lock_guard lock(mu_);
+    if (target_) target_->scan_complete(d);
+  }
+  std::string scan_state(const std::string& d) override {
+    std::lock_guard lock(mu_);
+    return target_ ? target_->scan_state(d) : "starting";
+  }
+  std::string status_json(const std::vector<std::string>& w) override {
+    std::lock_guard lock(mu_);
+    return target_ ? target_->status_json(w) : "{}";
+  }
+
+ private:
+  std::mutex mu_;  // held for a sink call; scan_complete only queues, so it is short
+  std::unique_ptr<ScanSink> target_;
+};
+
+// Detaching from the terminal, by hand rather than with fuse_daemonize: the parent waits until the daemon
+// serves (store open, mounted, compressor resumed) or has failed, and exits with its status. So `mount`,
+// fstab and scripts see every start-up failure, and its message reaches the terminal (the daemon keeps
+// stderr until it is ready; only then does it log to syslog).
+class Detacher {
+ public:
+  // Forks. Returns in the child (the daemon-to-be); the parent exits here, 0 once the child is ready, else
+  // with the child's exit status.
+  void detach() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) fail(Errc::io, "cannot create a pipe: {}", std::strerror(errno));
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) fail(Errc::io, "cannot fork the daemon: {}", std::strerror(errno));
+    if (pid > 0) {
+      ::close(p[1]);
+      char c = 0;
+      ssize_t n;
+      do {
+        n = ::read(p[0], &c, 1);
+      } while (n < 0 && errno == EINTR);
+      if (n == 1 && c == 'R') ::_exit(0);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+      std::fprintf(stderr, "mount.srsfs: the daemon died of signal %d before it served\n",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+      ::_exit(1);
+    }
+    ::close(p[0]);
+    write_end_ = p[1];
+    if (::setsid() < 0) fail(Errc::io, "cannot start a new session: {}", std::strerror(errno));
+  }
+  // In the daemon, once it serves: stdio to /dev/null, the parent told.
+  void ready() {
+    if (write_end_ < 0) return;
+    if (::chdir("/") != 0) spdlog::warn("cannot chdir to /: {}", std::strerror(errno));
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::close(null);
+    }
+    const char c = 'R';
+    if (::write(write_end_, &c, 1) != 1) spdlog::warn("cannot tell the starting process: {}", std::strerror(errno));
+    ::close(std::exchange(write_end_, -1));
+  }
+
+ private:
+  int write_end_ = -1;
 };
 
 void fuse_log_to_spdlog(fuse_log_level level, const char* fmt, va_list ap) {
@@ -122,7 +185,7 @@ std::string program_name(int argc, char** argv) {
 MountHooks default_mount_hooks() {
   return MountHooks{
       [](const MountOptions&) -> std::unique_ptr<CompressedView> { return std::make_unique<EmptyCompressedView>(); },
-      [](const MountOptions&, CompressedView&, KernelCache&) -> std::unique_ptr<ScanSink> {
+      [](const MountOptions&, CompressedView&, KernelCache&, WriteGate&) -> std::unique_ptr<ScanSink> {
         return std::make_unique<LoggingSink>();
       },
   };
@@ -156,36 +219,44 @@ int run_mount(int argc, char** argv, MountHooks hooks) {
   }
   use_logger(stderr_logger, opts.debug);
 
+  Detacher detacher;
   try {
-    std::error_code ec;
-    if (!std::filesystem::exists(opts.store, ec)) {
-      std::filesystem::create_directories(opts.store, ec);
-      if (ec) fail(Errc::io, "cannot create store directory {}: {}", opts.store.string(), ec.message());
-      std::filesystem::permissions(opts.store, std::filesystem::perms::owner_all, ec);
-    }
+    if (!opts.foreground) detacher.detach();
     raise_fd_limit();
-    ::umask(0);  // the kernel has applied the caller's umask to every mode it sends
+    WriteGate gate;  // outlives the filesystem and the compressor, which share it
+    // Everything that can fail comes before `mount` returns: the store first (locked, unreadable, unsafe
+    // permissions), so that a failure leaves nothing mounted.
+    std::unique_ptr<CompressedView> view = hooks.make_view(opts);
+    ::umask(0);  // the kernel has applied the caller's umask to every mode it sends; store files set theirs
 
-    ForwardingView view;
     SessionNotifier notifier;  // outlives the sink
     ForwardingSink sink;
     ScanMonitor monitor(sink, ScanMonitorConfig{opts.complete_marker, std::chrono::seconds(opts.complete_idle_s)});
-    FuseFilesystem filesystem(FilesystemConfig{opts.source, opts.store, 1.0}, view, monitor);
+    FilesystemConfig fc;
+    fc.source = opts.source;
+    fc.hidden = opts.store;
+    fc.gate = &gate;
+    FuseFilesystem filesystem(fc, *view, monitor);
     FuseSession session(filesystem, opts.fuse_args, opts.mountpoint);
     session.install_signal_handlers();
-    if (fuse_daemonize(opts.foreground ? 1 : 0) != 0) fail(Errc::io, "cannot become a daemon");
-    if (!opts.foreground) {
-      spdlog::drop("srsfs-stderr");
-      use_logger(spdlog::syslog_logger_mt("srsfs", "srsfs", LOG_PID, LOG_DAEMON), opts.debug);
-    }
-    view.target = hooks.make_view(opts);
     notifier.attach(&filesystem, session.get());
-    struct Detach {  // before the session goes, however this scope ends
+    struct Stop {  // however this scope ends: no notification after the session, no compressor after the loop
       SessionNotifier& n;
-      ~Detach() { n.attach(nullptr, nullptr); }
-    } detach{notifier};
-    sink.target = hooks.make_sink(opts, *view.target, notifier);
+      FuseFilesystem& fs;
+      ForwardingSink& sink;
+      ~Stop() {
+        n.attach(nullptr, nullptr);
+        fs.drop_open_handles();  // ends the writers' gate registrations while the compressor listens
+        sink.stop();             // interrupts a scan in progress at its next file boundary
+      }
+    } stop{notifier, filesystem, sink};
+    sink.set(hooks.make_sink(opts, *view, notifier, gate));
     spdlog::info("serving {} on {} (store {})", opts.source.string(), opts.mountpoint.string(), opts.store.string());
+    if (!opts.foreground) {
+      use_logger(spdlog::syslog_logger_mt("srsfs", "srsfs", LOG_PID, LOG_DAEMON), opts.debug);
+      spdlog::drop("srsfs-stderr");
+      detacher.ready();
+    }
     int r = session.loop(opts.loop);
     if (r < 0) {
       spdlog::error("FUSE loop failed: {}", std::strerror(-r));

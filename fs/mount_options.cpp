@@ -22,6 +22,7 @@ struct RawOptions {
   char* cache_size = nullptr;
   char* workers = nullptr;
   char* complete_idle = nullptr;
+  char* lock_wait = nullptr;
   char* complete_marker = nullptr;
   int allow_other = 0;
   int default_permissions = 0;
@@ -29,7 +30,7 @@ struct RawOptions {
   char* source = nullptr;
   char* error = nullptr;
   ~RawOptions() {
-    for (char* p : {store, cache_size, workers, complete_idle, complete_marker, source, error}) std::free(p);
+    for (char* p : {store, cache_size, workers, complete_idle, lock_wait, complete_marker, source, error}) std::free(p);
   }
 };
 
@@ -39,6 +40,7 @@ const fuse_opt kSpec[] = {
     SRSFS_OPT("cache_size=%s", cache_size),
     SRSFS_OPT("workers=%s", workers),
     SRSFS_OPT("complete_idle=%s", complete_idle),
+    SRSFS_OPT("lock_wait=%s", lock_wait),
     SRSFS_OPT("complete_marker=%s", complete_marker),
     FUSE_OPT_KEY("allow_other", kKeyAllowOther),
     FUSE_OPT_KEY("default_permissions", kKeyDefaultPermissions),
@@ -164,6 +166,7 @@ MountOptions parse_mount_options(int argc, char** argv) {
   }
   if (raw.workers) out.workers = parse_unsigned("workers", raw.workers);
   if (raw.complete_idle) out.complete_idle_s = parse_unsigned("complete_idle", raw.complete_idle);
+  if (raw.lock_wait) out.lock_wait_s = parse_unsigned("lock_wait", raw.lock_wait);
   if (raw.complete_marker) {
     out.complete_marker = raw.complete_marker;
     if (out.complete_marker.find('/') != std::string::npos)
@@ -199,6 +202,7 @@ std::string mount_usage(std::string_view program) {
       "    -o complete_marker=NAME  a scan is complete once NAME is created in it (default {2};\n"
       "                           complete_marker= disables markers)\n"
       "    -o complete_idle=SEC   a scan is complete after SEC seconds without writes (default 0 = off)\n"
+      "    -o lock_wait=SEC       wait up to SEC seconds for a daemon still stopping to free the store (default 10)\n"
       "    -f                     foreground; log to stderr (otherwise daemonise and log to syslog)\n"
       "    -d                     debug: foreground and trace every FUSE request\n"
       "    -o allow_other         let other users use the mount (srsfs then adds default_permissions)\n"

@@ -20,6 +20,7 @@ struct MountOptions {
   uint64_t cache_size = uint64_t(1) << 30;  // cache_size=BYTES, k/M/G/T suffixes (powers of 1024)
   unsigned workers = 0;                     // workers=N scans compressed at once; 0 = one (each uses half the cores)
   unsigned complete_idle_s = 0;             // complete_idle=SECONDS; 0 = off
+  unsigned lock_wait_s = 10;                // lock_wait=SECONDS: how long to wait for a store held by another daemon
   std::string complete_marker = ".complete";  // complete_marker=NAME; empty = off
   bool foreground = false;                  // -f (and -d)
   bool debug = false;                       // -d

@@ -57,7 +57,8 @@ class StoreSink final : public ScanSink {
 MountHooks store_mount_hooks() {
   MountHooks h;
   h.make_view = [](const MountOptions& o) -> std::unique_ptr<CompressedView> { return std::make_unique<StoreBackend>(o); };
-  h.make_sink = [](const MountOptions& o, CompressedView& view, KernelCache& kernel) -> std::unique_ptr<ScanSink> {
+  h.make_sink = [](const MountOptions& o, CompressedView& view, KernelCache& kernel,
+                   WriteGate& gate) -> std::unique_ptr<ScanSink> {
     auto& backend = dynamic_cast<StoreBackend&>(view);
     CompressorOptions c;
     c.source = o.source;
@@ -68,6 +69,7 @@ MountHooks store_mount_hooks() {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     c.workers = o.workers ? o.workers : 1;
     c.params.threads = std::max(1u, cores / 2);
+    c.gate = &gate;
     c.released = [&kernel](const std::string& dir, const std::string& name) { kernel.name_changed(dir, name); };
     auto sink = std::make_unique<StoreSink>(backend, c, o.source);
     sink->compressor().resume();

@@ -126,21 +126,28 @@ TEST_F(RoundTrip, OddFilesGoThroughTheFallbackByteIdentical) {
   expect_same(before, snapshot(scan), "after remount");
 }
 
-TEST_F(RoundTrip, TheRootAndFailedScansStayRaw) {
+TEST_F(RoundTrip, TheRootStaysRawAndSymlinksInAScanStayRawBesideTheCompressedFiles) {
   auto d = mount();
   ASSERT_TRUE(d->ok());
   write_file(mnt / "top.dat", "top");
   ASSERT_EQ(::setxattr(mnt.c_str(), kXattrCompress, "1", 1, 0), 0);
   EXPECT_TRUE(wait_done(mnt).starts_with("failed: the source root is not a scan")) << wait_done(mnt);
   EXPECT_EQ(read_file(source / "top.dat"), "top");
-  // A scan the encoder refuses (a symbolic link inside) keeps every raw file.
-  stdfs::create_directories(mnt / "bad");
-  write_file(mnt / "bad/a.dat", "a");
-  stdfs::create_symlink("a.dat", mnt / "bad/link");
-  write_file(mnt / "bad/.complete", "");
-  EXPECT_TRUE(wait_done(mnt / "bad").starts_with("failed")) << d->log();
-  EXPECT_EQ(read_file(source / "bad/a.dat"), "a");
-  EXPECT_EQ(read_file(mnt / "bad/a.dat"), "a");
+  // A symbolic link in a scan is not stored: it stays raw, and the rest of the scan is compressed.
+  stdfs::create_directories(mnt / "odd/sub");
+  write_file(mnt / "odd/a.dat", "a");
+  stdfs::create_symlink("a.dat", mnt / "odd/link");
+  stdfs::create_symlink("../a.dat", mnt / "odd/sub/link2");
+  write_file(mnt / "odd/.complete", "");
+  EXPECT_EQ(wait_done(mnt / "odd"), "compressed") << d->log();
+  EXPECT_FALSE(stdfs::exists(source / "odd/a.dat")) << "the regular file is released";
+  EXPECT_TRUE(stdfs::is_symlink(source / "odd/link"));
+  EXPECT_TRUE(stdfs::is_symlink(source / "odd/sub/link2"));
+  EXPECT_EQ(read_file(mnt / "odd/a.dat"), "a");
+  EXPECT_EQ(read_file(mnt / "odd/link"), "a");
+  EXPECT_EQ(read_file(mnt / "odd/sub/link2"), "a");
+  EXPECT_EQ(stdfs::read_symlink(mnt / "odd/link"), "a.dat");
+  EXPECT_NE(d->log().find("2 symlinks or special files"), std::string::npos) << d->log();
   // The store's own directory is not reachable through the mount at all.
   EXPECT_FALSE(stdfs::exists(mnt / kDefaultStoreName));
 }
