@@ -70,6 +70,7 @@ class ForwardingView final : public CompressedView {
   std::optional<std::string> getxattr(const std::string& p, const std::string& n) override {
     return target->getxattr(p, n);
   }
+  std::vector<std::string> listxattr(const std::string& p) override { return target->listxattr(p); }
 };
 
 class ForwardingSink final : public ScanSink {
