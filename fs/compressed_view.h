@@ -60,8 +60,15 @@ class CompressedView {
   // (recursively) to to_rel.
   // Must be a cheap no-op when nothing is stored under from_rel.
   virtual void rename_dir(const std::string& from_rel, const std::string& to_rel) = 0;
-  // Value of attribute `name` (always starts with kXattrPrefix), or nullopt when it has none.
+  // Value of attribute `name`, or nullopt when it has none: a daemon attribute (kXattrPrefix) of a compressed
+  // file or scan directory, or a user.* attribute the compressed file rel_path kept from its raw file.
   virtual std::optional<std::string> getxattr(const std::string& rel_path, const std::string& name) = 0;
+  // Names of the user.* attributes compressed file rel_path kept (never the daemon's kXattrPrefix names,
+  // which are read by name only), sorted; empty when none.
+  virtual std::vector<std::string> listxattr(const std::string& rel_path) {
+    (void)rel_path;
+    return {};
+  }
 };
 
 // Kernel-cache semantics (how the mount stays correct while the compressor works behind it):

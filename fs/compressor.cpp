@@ -18,6 +18,7 @@
 #include "codec/checksum.h"
 #include "codec/error.h"
 #include "codec/file_io.h"
+#include "fs/file_xattrs.h"
 #include "fs/retrain.h"
 #include "fs/store_view.h"
 #if SRSFS_WITH_TORCH
@@ -380,6 +381,7 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
     r.atime = {st.st_atim.tv_sec, st.st_atim.tv_nsec};
     r.mtime = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
     r.ctime = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+    r.xattrs = read_user_xattrs(dir / e.path);
     // The inode number users saw stays the same, unless SOURCE has reused it since another stored file's raw
     // copy was released (or this one is a hard link): then the store assigns one.
     r.ino = st.st_ino;

@@ -1,6 +1,9 @@
 // FuseFilesystem: extended attributes. Names under user.srsfs. are the daemon's own: on directories they
 // are the control channel of `srsfs-admin` (compress, state); on compressed files they come from the view.
-// Everything else passes through to SOURCE. The names (fs/compressed_view.h):
+// On a raw file or directory everything else passes through to SOURCE. A compressed file serves, read-only, the
+// user.* attributes its raw file had when it was compressed (kept in its FileRecord, fs/file_xattrs.h); listing
+// it shows those, never the daemon's names, which are read by name only. The daemon's names
+// (fs/compressed_view.h):
 //   user.srsfs.compress  set on a directory: compress that scan now
 //   user.srsfs.state     directory: raw|writing|queued|compressing N%|compressed|failed: why; file: raw|compressed
 //   user.srsfs.ratio     compressed file or scan directory: stored / raw bytes of the scan
@@ -53,8 +56,7 @@ void FuseFilesystem::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, 
 void FuseFilesystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Inode& node = inodes_.get(ino);
   if (!node.is_raw()) {
-    std::optional<std::string> v;
-    if (is_srsfs_name(name)) v = view_.getxattr(rel_of_compressed(node), name);
+    std::optional<std::string> v = view_.getxattr(rel_of_compressed(node), name);
     if (!v) refuse(ENODATA, fmt::format("getxattr {}", name));
     reply_value(req, *v, size);
     return;
@@ -89,12 +91,13 @@ void FuseFilesystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, 
 
 void FuseFilesystem::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   Inode& node = inodes_.get(ino);
-  if (!node.is_raw()) {  // the view's attributes are read by name only
-    if (size == 0) {
-      fuse_reply_xattr(req, 0);
-    } else {
-      fuse_reply_buf(req, nullptr, 0);
+  if (!node.is_raw()) {  // the kept user.* names; the daemon's own are read by name only
+    std::string list;
+    for (const std::string& n : view_.listxattr(rel_of_compressed(node))) {
+      list += n;
+      list += '\0';
     }
+    reply_value(req, list, size);
     return;
   }
   std::string proc = proc_fd_path(node.fd.get());

@@ -28,6 +28,7 @@ class StoreBackend final : public CompressedView {
   void rename(const std::string& a, const std::string& b) override { view_->rename(a, b); }
   void rename_dir(const std::string& a, const std::string& b) override { view_->rename_dir(a, b); }
   std::optional<std::string> getxattr(const std::string& p, const std::string& n) override { return view_->getxattr(p, n); }
+  std::vector<std::string> listxattr(const std::string& p) override { return view_->listxattr(p); }
 
  private:
   std::unique_ptr<Store> store_;

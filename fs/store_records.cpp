@@ -1,6 +1,29 @@
 #include "fs/store_records.h"
 
+#include "fs/file_xattrs.h"
+
 namespace srsfs::fs {
+
+namespace {
+
+// The tag byte that starts a file record's xattr tail, and versions it: a reader meets an unknown tag only in a
+// record written by a newer srsfs, and refuses it.
+constexpr uint8_t kFileXattrTail = 1;
+
+// Empty when the attributes keep FileRecord::xattrs' rules, else what is wrong.
+std::string xattr_problem(const UserXattrs& xattrs) {
+  for (size_t i = 0; i < xattrs.size(); ++i) {
+    const std::string& name = xattrs[i].first;
+    if (!is_kept_user_xattr(name) || name.find('\0') != std::string::npos)
+      return fmt::format("attribute name '{}' is not a user.* name srsfs keeps", name);
+    if (i > 0 && !(xattrs[i - 1].first < name)) return fmt::format("attribute '{}' is out of order or repeated", name);
+  }
+  if (user_xattr_bytes(xattrs) > kMaxUserXattrBytes)
+    return fmt::format("attributes take {} bytes, more than {}", user_xattr_bytes(xattrs), kMaxUserXattrBytes);
+  return {};
+}
+
+}  // namespace
 
 const char* scan_state_name(ScanState s) noexcept {
   switch (s) {
@@ -61,6 +84,15 @@ Bytes encode(const FileRecord& r) {
   w.u64(r.ino);
   w.u64(r.checksum);
   w.blob(r.codec_entry);
+  if (!r.xattrs.empty()) {
+    if (std::string why = xattr_problem(r.xattrs); !why.empty()) fail(Errc::invalid_argument, "{}: {}", r.path, why);
+    w.u8(kFileXattrTail);
+    w.varint(r.xattrs.size());
+    for (const auto& [name, value] : r.xattrs) {
+      w.str(name);
+      w.str(value);
+    }
+  }
   return out;
 }
 
@@ -81,6 +113,19 @@ FileRecord decode_file(std::string path, ByteSpan value) {
   r.checksum = in.u64();
   ByteSpan e = in.blob();
   r.codec_entry.assign(e.begin(), e.end());
+  if (!in.done()) {
+    const uint8_t tag = in.u8();
+    if (tag != kFileXattrTail)
+      fail(Errc::corrupt, "file record {}: unknown tail {} (written by a newer srsfs?)", r.path, tag);
+    const size_t n = in.count(2);  // each attribute takes two length varints at least
+    if (n == 0) fail(Errc::corrupt, "file record {}: empty xattr tail", r.path);
+    r.xattrs.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      std::string name = in.str();
+      r.xattrs.emplace_back(std::move(name), in.str());
+    }
+    if (std::string why = xattr_problem(r.xattrs); !why.empty()) fail(Errc::corrupt, "file record {}: {}", r.path, why);
+  }
   in.expect_done();
   return r;
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codec/bytes.h"
@@ -39,6 +40,10 @@ struct FileRecord {
   uint64_t ino = 0;       // stable st_ino; 0 at commit: the store assigns one
   uint64_t checksum = 0;  // XXH3-64 of the original bytes
   Bytes codec_entry;      // opaque: frame index + TIFF layout, or a fallback blob reference
+  // The raw file's user.* extended attributes (fs/file_xattrs.h): sorted by name, unique, never user.srsfs.*,
+  // at most kMaxUserXattrBytes in all. Served read-only by the compressed file.
+  using Xattrs = std::vector<std::pair<std::string, std::string>>;
+  Xattrs xattrs;
   bool operator==(const FileRecord&) const = default;
 };
 
@@ -60,7 +65,10 @@ struct CheckReport {
   bool ok() const { return problems.empty(); }
 };
 
-// Value encodings (little-endian, see codec/bytes.h). The file path is the key, not part of the value.
+// Value encodings (little-endian, see codec/bytes.h; docs/format.md §6). The file path is the key, not part of
+// the value. A file record's xattrs are an optional tail, absent when there are none, so records without them
+// are byte-identical to those of srsfs before xattrs were kept. encode(FileRecord) throws
+// Errc::invalid_argument for xattrs that break the rules above.
 Bytes encode(const ScanRecord& r);
 Bytes encode(const FileRecord& r);
 Bytes encode(const ModelRecord& r);

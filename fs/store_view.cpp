@@ -189,6 +189,11 @@ std::optional<std::string> StoreView::getxattr(const std::string& rel_path, cons
   // A file's attributes are its scan's; a directory that is a compressed scan answers for itself.
   std::optional<ScanRecord> scan;
   if (auto r = store_.get_file(rel_path)) {
+    if (!name.starts_with(kXattrPrefix)) {  // one the raw file had (only user.* names are kept)
+      for (auto& [n, v] : r->xattrs)
+        if (n == name) return std::move(v);
+      return std::nullopt;
+    }
     if (name == kXattrState) return std::string("compressed");
     scan = store_.get_scan(r->scan_id);
   } else if (!(scan = store_.find_scan(rel_path))) {
@@ -196,11 +201,18 @@ std::optional<std::string> StoreView::getxattr(const std::string& rel_path, cons
     auto files = store_.list_dir(rel_path);
     if (!files.empty()) scan = store_.get_scan(files.front().scan_id);
   }
-  if (!scan) return std::nullopt;
+  if (!scan || !name.starts_with(kXattrPrefix)) return std::nullopt;
   if (name == kXattrScan) return scan->path;
   if (name == kXattrRatio)
     return fmt::format("{:.4f}", scan->raw_bytes ? double(scan->stored_bytes) / double(scan->raw_bytes) : 0.0);
   return std::nullopt;
+}
+
+std::vector<std::string> StoreView::listxattr(const std::string& rel_path) {
+  std::vector<std::string> names;
+  if (auto r = store_.get_file(rel_path))
+    for (auto& [n, v] : r->xattrs) names.push_back(std::move(n));
+  return names;
 }
 
 }  // namespace srsfs::fs

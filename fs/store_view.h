@@ -37,6 +37,7 @@ class StoreView final : public CompressedView {
   void rename(const std::string& from_rel, const std::string& to_rel) override;
   void rename_dir(const std::string& from_rel, const std::string& to_rel) override;
   std::optional<std::string> getxattr(const std::string& rel_path, const std::string& name) override;
+  std::vector<std::string> listxattr(const std::string& rel_path) override;
 
   cache::CacheStatsSnapshot cache_stats() const { return cache_.stats(); }
   size_t cache_capacity() const { return cache_.capacity_bytes(); }
