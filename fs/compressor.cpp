@@ -381,7 +381,12 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
     r.atime = {st.st_atim.tv_sec, st.st_atim.tv_nsec};
     r.mtime = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
     r.ctime = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
-    r.xattrs = read_user_xattrs(dir / e.path);
+    try {
+      r.xattrs = read_user_xattrs(dir / e.path);
+    } catch (const Error& x) {  // too many to keep, say: this file stays raw, the rest of the scan goes on
+      spdlog::warn("{}: kept raw: {}", (dir / e.path).string(), x.what());
+      continue;
+    }
     // The inode number users saw stays the same, unless SOURCE has reused it since another stored file's raw
     // copy was released (or this one is a hard link): then the store assigns one.
     r.ino = st.st_ino;
@@ -441,7 +446,13 @@ Compressor::ReleaseCount Compressor::release_scan(uint64_t scan_id) {
         missing.push_back(r);
         continue;
       }
-      const std::optional<WriteGate::Verdict> verdict = release_file(dir.get(), dir_rel, name, r);
+      std::optional<WriteGate::Verdict> verdict;
+      try {
+        verdict = release_file(dir.get(), dir_rel, name, r);
+      } catch (const std::exception& e) {  // this file stays raw; the others go on
+        spdlog::warn("cannot release {}: {}", (opts_.source / r.path).string(), e.what());
+        verdict = WriteGate::Verdict::refused;
+      }
       if (!verdict) {
         missing.push_back(r);
         continue;
@@ -506,7 +517,8 @@ std::optional<WriteGate::Verdict> Compressor::release_file(int dir, const std::s
       struct stat before {}, after {};
       same = ::fstat(fd.get(), &before) == 0 && uint64_t(before.st_size) == r.size &&
              checksum64(read_fd_whole(fd.get(), r.size, raw)) == r.checksum && ::fstat(fd.get(), &after) == 0 &&
-             same_times(before.st_ctim, after.st_ctim) && same_times(after.st_mtim, st.st_mtim);
+             same_times(before.st_ctim, after.st_ctim) && same_times(after.st_mtim, st.st_mtim) &&
+             read_user_xattrs(fd.get(), raw) == r.xattrs;  // an attribute set since the commit would be lost
     } catch (...) {
       if (opts_.gate) opts_.gate->end_check(ticket);
       throw;

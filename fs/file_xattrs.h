@@ -30,5 +30,7 @@ bool is_kept_user_xattr(std::string_view name) noexcept;
 // Throws Errc::io naming the file when the system refuses, and Errc::invalid_argument when the attributes
 // exceed kMaxUserXattrBytes.
 UserXattrs read_user_xattrs(const std::filesystem::path& p);
+// The same for an open file (through /proc/self/fd, so any descriptor will do); `shown` names it in errors.
+UserXattrs read_user_xattrs(int fd, const std::filesystem::path& shown);
 
 }  // namespace srsfs::fs
