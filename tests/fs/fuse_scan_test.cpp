@@ -55,7 +55,8 @@ TEST_F(ScanTest, MarkerFileTriggersTheSink) {
 class IdleScanTest : public FuseTest {
   MountSpec spec() override {
     MountSpec s;
-    s.monitor.idle = 400ms;
+    // Long against the 50 ms between writes below, so that a stalled CI machine cannot pass for idle.
+    s.monitor.idle = 1500ms;
     return s;
   }
 };
@@ -67,7 +68,7 @@ TEST_F(IdleScanTest, IdleTimeoutTriggersTheSink) {
   ASSERT_GE(fd, 0);
   // Keep writing for longer than the timeout: no completion while frames arrive.
   auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < 1000ms) {
+  while (std::chrono::steady_clock::now() - start < 2000ms) {
     ASSERT_EQ(::write(fd, "0123456789", 10), 10);
     std::this_thread::sleep_for(50ms);
   }
@@ -76,7 +77,7 @@ TEST_F(IdleScanTest, IdleTimeoutTriggersTheSink) {
   ssize_t n = ::getxattr(f.m("scan_idle").c_str(), kXattrState, buf, sizeof buf);
   EXPECT_EQ(std::string(buf, size_t(std::max<ssize_t>(n, 0))), "writing");
   ::close(fd);
-  EXPECT_TRUE(f.sink.wait_for("scan_idle", 5s));
+  EXPECT_TRUE(f.sink.wait_for("scan_idle", 20s));
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(f.sink.count("scan_idle"), 1u);  // reported once
 }
@@ -105,13 +106,14 @@ TEST(ScanMonitorTest, EmptyMarkerDisablesMarkers) {
 
 TEST(ScanMonitorTest, IdleFollowsRenamesAndForgetsRemovedDirs) {
   FakeSink sink;
-  ScanMonitor m(sink, ScanMonitorConfig{".complete", 200ms});
+  // The idle time is long against the few calls below: a stalled machine must not complete "old/scan" first.
+  ScanMonitor m(sink, ScanMonitorConfig{".complete", 1000ms});
   m.on_write("old/scan");
   m.on_write("gone");
   m.on_dir_renamed("old", "new");
   m.on_dir_removed("gone");
   EXPECT_EQ(m.state("new/scan"), "writing");
-  ASSERT_TRUE(sink.wait_for("new/scan", 3s));
+  ASSERT_TRUE(sink.wait_for("new/scan", 20s));
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(sink.completed(), std::vector<std::string>{"new/scan"});
   EXPECT_EQ(m.state("new/scan"), "fake-state:new/scan");
