@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,13 @@ struct CompressedEntry {
   struct stat st {};
 };
 
+// A compressed file resolved at open: reads through it never look the path up again, so an open descriptor
+// keeps reading its own bytes after the name is renamed over or unlinked (POSIX; rsync relies on it).
+class OpenedFile {
+ public:
+  virtual ~OpenedFile() = default;
+};
+
 // Compressed files, served read-only. Every method may be called concurrently from many FUSE threads.
 // Errors: throw srsfs::Error (Errc::not_found -> ENOENT, corrupt/io -> EIO, no_space -> ENOSPC, ...).
 class CompressedView {
@@ -51,6 +59,10 @@ class CompressedView {
   virtual std::vector<CompressedEntry> list(const std::string& dir_rel) = 0;
   // Copies original bytes [offset, offset + out.size()) into out; returns the count, short only at EOF.
   virtual size_t read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) = 0;
+  // The file as it is now, for reads by handle (Errc::not_found when absent). The default resolves nothing:
+  // its reads go by path (views whose files never move, such as test fakes).
+  virtual std::shared_ptr<const OpenedFile> open(const std::string& rel_path);
+  virtual size_t read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out);
   // Deletes one compressed file.
   virtual void unlink(const std::string& rel_path) = 0;
   // Renames one compressed file; to_rel's directory exists in SOURCE; an existing compressed to_rel is
@@ -119,6 +131,20 @@ class ScanSink {
     return "{}";
   }
 };
+
+// The default OpenedFile: the path, read by path.
+class PathOpenedFile final : public OpenedFile {
+ public:
+  explicit PathOpenedFile(std::string rel) : rel_path(std::move(rel)) {}
+  const std::string rel_path;
+};
+
+inline std::shared_ptr<const OpenedFile> CompressedView::open(const std::string& rel_path) {
+  return std::make_shared<PathOpenedFile>(rel_path);
+}
+inline size_t CompressedView::read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out) {
+  return read(static_cast<const PathOpenedFile&>(file).rel_path, offset, out);
+}
 
 // Until the store exists: no compressed files.
 class EmptyCompressedView final : public CompressedView {

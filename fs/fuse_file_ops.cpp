@@ -74,7 +74,7 @@ void FuseFilesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto h = std::make_unique<FileHandle>();
   if (!node.is_raw()) {
     if (opens_for_writing(fi->flags)) refuse(EROFS, "compressed files are read-only");
-    h->compressed = &node;
+    h->compressed = view_.open(rel_of_compressed(node));
     fi->keep_cache = 1;  // the bytes of a compressed file never change
     fi->noflush = 1;
     reply_open(req, fi, std::move(h));
@@ -125,9 +125,8 @@ void FuseFilesystem::create(fuse_req_t req, fuse_ino_t parent, const char* name,
 void FuseFilesystem::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   FileHandle& h = fh_ref<FileHandle>(fi);
   if (h.compressed) {
-    std::string rel = rel_of_compressed(*h.compressed);
     auto buf = std::make_unique_for_overwrite<uint8_t[]>(size);
-    size_t n = view_.read(rel, uint64_t(off), std::span<uint8_t>(buf.get(), size));
+    size_t n = view_.read(*h.compressed, uint64_t(off), std::span<uint8_t>(buf.get(), size));
     fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), std::min(n, size));
     return;
   }

@@ -22,7 +22,7 @@ namespace srsfs::fs {
 struct FuseFilesystem::FileHandle {
   GateWriter writer;            // for a raw file open for writing; declared before fd: closed after it
   UniqueFd fd;                  // a raw file
-  Inode* compressed = nullptr;  // or a compressed file (read-only, no descriptor)
+  std::shared_ptr<const OpenedFile> compressed;  // or a compressed file, resolved at open (read-only)
   bool track = false;            // writes count as activity of scan_dir (not for the marker, not read-only)
   std::string scan_dir;
   std::atomic<int64_t> last_note_ns{INT64_MIN / 2};  // throttles ScanMonitor::on_write

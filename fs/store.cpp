@@ -145,8 +145,45 @@ void Store::collect_garbage_at_open() {
   collect(garbage);
 }
 
+ScanPin& ScanPin::operator=(ScanPin&& o) noexcept {
+  if (this != &o) {
+    if (store_) store_->unpin(id_);
+    store_ = std::exchange(o.store_, nullptr);
+    id_ = o.id_;
+  }
+  return *this;
+}
+
+ScanPin::~ScanPin() {
+  if (store_) store_->unpin(id_);
+}
+
+ScanPin Store::pin_scan(uint64_t scan_id) {
+  std::lock_guard lock(pin_mu_);
+  ++pins_[scan_id];
+  return ScanPin(this, scan_id);
+}
+
+void Store::unpin(uint64_t scan_id) noexcept {
+  {
+    std::lock_guard lock(pin_mu_);
+    auto it = pins_.find(scan_id);
+    if (it == pins_.end() || --it->second > 0) return;
+    pins_.erase(it);
+    if (!collect_later_.erase(scan_id)) return;
+  }
+  collect({scan_id});
+}
+
 void Store::collect(const std::vector<uint64_t>& scans) noexcept {
   for (uint64_t id : scans) {
+    {
+      std::lock_guard lock(pin_mu_);
+      if (pins_.count(id)) {  // an open file still reads it: its doomed mark stays until the last pin goes
+        collect_later_.insert(id);
+        continue;
+      }
+    }
     try {
       blobs_->erase_scan(id);
       env_->write([&](lmdb::Txn& txn) {

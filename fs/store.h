@@ -16,7 +16,11 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
 #include <functional>
 #include <optional>
 #include <string>
@@ -74,6 +78,23 @@ class ScanWriter {
   explicit ScanWriter(std::unique_ptr<State> s);
   ScanRecord finish(std::optional<uint64_t> replacing, std::vector<FileRecord> files, uint64_t raw_bytes);
   std::unique_ptr<State> s_;
+};
+
+// Keeps a scan's blocks in the store while it lives, even when the scan's last file is deleted or the scan is
+// replaced meanwhile: an open file must go on reading its bytes. Its erasure waits for the last pin (or, after
+// a crash, the next open's cleanup). Move-only; must not outlive its Store.
+class ScanPin {
+ public:
+  ScanPin() = default;
+  ScanPin(ScanPin&& o) noexcept : store_(std::exchange(o.store_, nullptr)), id_(o.id_) {}
+  ScanPin& operator=(ScanPin&& o) noexcept;
+  ~ScanPin();
+
+ private:
+  friend class Store;
+  ScanPin(Store* s, uint64_t id) : store_(s), id_(id) {}
+  Store* store_ = nullptr;
+  uint64_t id_ = 0;
 };
 
 class Store {
@@ -136,8 +157,13 @@ class Store {
 
   BlobStore& blobs() { return *blobs_; }
 
+  // See ScanPin. In this process only (srsfs-admin retrain beside a daemon does not see the daemon's pins).
+  ScanPin pin_scan(uint64_t scan_id);
+
  private:
   friend class ScanWriter;
+  friend class ScanPin;
+  void unpin(uint64_t scan_id) noexcept;
   void require_writable(const char* op) const;
   void collect_garbage_at_open();
   // Erases the blocks of scans whose records are gone and clears their gc marks; failures are logged and left
@@ -160,6 +186,9 @@ class Store {
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi meta_, scans_, scan_paths_, files_, scan_files_, inodes_, models_;
   std::unique_ptr<BlobStore> blobs_;
+  std::mutex pin_mu_;                    // guards the two below; never held across a store call
+  std::map<uint64_t, unsigned> pins_;    // scan -> open files that read it
+  std::set<uint64_t> collect_later_;     // pinned scans whose blocks became garbage
 };
 
 }  // namespace srsfs::fs

@@ -24,6 +24,8 @@ class StoreBackend final : public CompressedView {
   std::optional<CompressedEntry> lookup(const std::string& d, const std::string& n) override { return view_->lookup(d, n); }
   std::vector<CompressedEntry> list(const std::string& d) override { return view_->list(d); }
   size_t read(const std::string& p, uint64_t off, std::span<uint8_t> out) override { return view_->read(p, off, out); }
+  std::shared_ptr<const OpenedFile> open(const std::string& p) override { return view_->open(p); }
+  size_t read(const OpenedFile& f, uint64_t off, std::span<uint8_t> out) override { return view_->read(f, off, out); }
   void unlink(const std::string& p) override { view_->unlink(p); }
   void rename(const std::string& a, const std::string& b) override { view_->rename(a, b); }
   void rename_dir(const std::string& a, const std::string& b) override { view_->rename_dir(a, b); }

@@ -132,28 +132,53 @@ std::shared_ptr<const StoreView::Value> StoreView::fallback_bytes(const ScanCont
                             [&] { return codec::fallback_decompress(store_.get_block(ctx.scan_id, index), e.size); });
 }
 
-size_t StoreView::read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) {
+struct StoreView::Opened final : OpenedFile {
+  std::string path;  // at open, for messages
+  uint64_t size = 0;
+  codec::FileEntry entry;
+  std::shared_ptr<const ScanContext> ctx;
+  ScanPin pin;  // the scan's blocks stay while the file is open, whatever happens to its name
+};
+
+std::shared_ptr<const OpenedFile> StoreView::open(const std::string& rel_path) {
   auto r = store_.get_file(rel_path);
   if (!r) fail(Errc::not_found, "{}: not in the store", rel_path);
-  if (offset >= r->size) return 0;
-  const size_t n = size_t(std::min<uint64_t>(out.size(), r->size - offset));
-  auto ctx = context(r->scan_id);
-  codec::FileEntry e = codec::parse_file_entry(r->codec_entry);
+  auto o = std::make_shared<Opened>();
+  o->pin = store_.pin_scan(r->scan_id);
+  o->path = rel_path;
+  o->size = r->size;
+  o->entry = codec::parse_file_entry(r->codec_entry);
+  o->ctx = context(r->scan_id);
+  if (o->entry.kind == codec::FileKind::frame) {
+    if (o->entry.frame_index >= o->ctx->header.geom.frames) fail(Errc::corrupt, "{}: frame index out of range", rel_path);
+    if (o->entry.layout_index >= o->ctx->layouts.size()) fail(Errc::corrupt, "{}: layout index out of range", rel_path);
+  }
+  return o;
+}
+
+size_t StoreView::read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) {
+  return read(*open(rel_path), offset, out);
+}
+
+size_t StoreView::read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out) {
+  const Opened& o = dynamic_cast<const Opened&>(file);
+  if (offset >= o.size) return 0;
+  const size_t n = size_t(std::min<uint64_t>(out.size(), o.size - offset));
+  const ScanContext& ctx = *o.ctx;
+  const codec::FileEntry& e = o.entry;
   if (e.kind == codec::FileKind::frame) {
-    if (e.frame_index >= ctx->header.geom.frames) fail(Errc::corrupt, "{}: frame index out of range", rel_path);
-    auto px = frame_pixels(*ctx, e.frame_index);
+    auto px = frame_pixels(ctx, e.frame_index);
     // Sequential readers: decode the next group ahead while this one is served.
-    const auto& g = ctx->header.geom;
-    if (offset + n == r->size && e.frame_index + 1 < g.frames && (e.frame_index + 1) % g.group_frames == 0) {
+    const auto& g = ctx.header.geom;
+    if (offset + n == o.size && e.frame_index + 1 < g.frames && (e.frame_index + 1) % g.group_frames == 0) {
       uint32_t next = e.frame_index + 1;
-      auto self = ctx;
-      cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next, true); });
+      auto self = o.ctx;
+      cache_.prefetch(CacheKey{ctx.scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next, true); });
     }
-    if (e.layout_index >= ctx->layouts.size()) fail(Errc::corrupt, "{}: layout index out of range", rel_path);
-    codec::rebuild_tiff_range(ctx->layouts[e.layout_index], reinterpret_cast<const uint16_t*>(px->data()), offset,
+    codec::rebuild_tiff_range(ctx.layouts[e.layout_index], reinterpret_cast<const uint16_t*>(px->data()), offset,
                               out.first(n));
   } else {
-    auto bytes = fallback_bytes(*ctx, e);
+    auto bytes = fallback_bytes(ctx, e);
     std::memcpy(out.data(), bytes->data() + offset, n);
   }
   return n;

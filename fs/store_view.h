@@ -33,6 +33,8 @@ class StoreView final : public CompressedView {
   std::optional<CompressedEntry> lookup(const std::string& dir_rel, const std::string& name) override;
   std::vector<CompressedEntry> list(const std::string& dir_rel) override;
   size_t read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) override;
+  std::shared_ptr<const OpenedFile> open(const std::string& rel_path) override;
+  size_t read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out) override;
   void unlink(const std::string& rel_path) override;
   void rename(const std::string& from_rel, const std::string& to_rel) override;
   void rename_dir(const std::string& from_rel, const std::string& to_rel) override;
@@ -47,6 +49,7 @@ class StoreView final : public CompressedView {
 
  private:
   struct ScanContext;  // manifest header, model, codec of one scan
+  struct Opened;       // a file record with its scan's context and its pinned blocks
   using Value = std::vector<uint8_t>;
   std::shared_ptr<const ScanContext> context(uint64_t scan_id);
   std::shared_ptr<const Value> frame_pixels(const ScanContext& ctx, uint32_t frame);

@@ -178,5 +178,64 @@ TEST_F(Trust, AReleaseInterruptedByACrashAfterARenameIsFinishedByTheNextStart) {
   EXPECT_EQ(get_xattr(mnt / "moved", kXattrState), "compressed");
 }
 
+// pread of exactly n bytes at off, as a string.
+std::string pread_str(int fd, size_t n, off_t off) {
+  std::string buf(n, '\0');
+  ssize_t got = ::pread(fd, buf.data(), n, off);
+  buf.resize(got < 0 ? 0 : size_t(got));
+  return buf;
+}
+
+TEST_F(Trust, AnOpenCompressedFileKeepsItsBytesAfterRenameOverAndUnlink) {
+  // A cache smaller than a group, so that later reads need the stored blocks again.
+  auto d = mount({"-o", "cache_size=64k"});
+  ASSERT_TRUE(d->ok());
+  codec::write_synth_scan(mnt / "scan", small_scan(128, 8, 8));
+  TreeView before = snapshot(mnt / "scan");
+  compress_and_wait(mnt / "scan");
+  ASSERT_TRUE(raw_files(source / "scan").empty());
+  const std::string& a = before.at("frame_00002.tif").bytes;
+  ASSERT_GT(a.size(), 16384u);
+  ASSERT_TRUE(read_file(mnt / "scan/frame_00007.tif") == before.at("frame_00007.tif").bytes) << "small cache";
+
+  const int fa = ::open((mnt / "scan/frame_00002.tif").c_str(), O_RDONLY);
+  ASSERT_GE(fa, 0) << std::strerror(errno);
+  EXPECT_TRUE(pread_str(fa, 4096, 0) == a.substr(0, 4096));  // this part is now in the page cache
+  // Another compressed frame of the scan renamed over it: the open descriptor still reads frame 2.
+  ASSERT_EQ(::rename((mnt / "scan/frame_00005.tif").c_str(), (mnt / "scan/frame_00002.tif").c_str()), 0)
+      << std::strerror(errno);
+  EXPECT_TRUE(read_file(mnt / "scan/frame_00002.tif") == before.at("frame_00005.tif").bytes);
+  EXPECT_TRUE(pread_str(fa, 4096, 0) == a.substr(0, 4096)) << "the page-cached part changed";
+  {
+    std::string got = pread_str(fa, a.size(), 0);
+    size_t diff = 0;
+    while (diff < std::min(got.size(), a.size()) && got[diff] == a[diff]) ++diff;
+    EXPECT_TRUE(got == a) << "the unread part is not frame 2's: " << got.size() << " bytes, first difference at " << diff
+                          << (got.substr(16384) == before.at("frame_00005.tif").bytes.substr(16384) ? " (it is frame 5)" : "")
+                          << d->log();
+  }
+
+  // Every file of the scan unlinked (the scan leaves the store) while one frame is still open.
+  const std::string& c = before.at("frame_00006.tif").bytes;
+  const int fc = ::open((mnt / "scan/frame_00006.tif").c_str(), O_RDONLY);
+  ASSERT_GE(fc, 0) << std::strerror(errno);
+  EXPECT_TRUE(pread_str(fc, 100, 0) == c.substr(0, 100));
+  for (const auto& e : stdfs::directory_iterator(mnt / "scan")) stdfs::remove(e.path());
+  EXPECT_TRUE(stdfs::is_empty(mnt / "scan"));
+  EXPECT_TRUE(pread_str(fa, a.size(), 0) == a) << "after unlink";
+  EXPECT_TRUE(pread_str(fc, c.size(), 0) == c) << "the blocks of a deleted scan went while a file was open";
+  ::close(fa);
+  ::close(fc);
+  // Once the last descriptor is closed, the deleted scan's blocks go.
+  EXPECT_TRUE(poll_until(
+      [&] {
+        auto s = open_store_ro(store);
+        return s->list_scans().empty() && s->check().ok() && s->check().blocks == 0;
+      },
+      20s, 100ms))
+      << d->log();
+  ASSERT_EQ(d->stop(), 0) << d->log();
+}
+
 }  // namespace
 }  // namespace srsfs::fs::e2e
