@@ -2,13 +2,16 @@
 // directory and xattr operations live in fuse_{namespace,file,dir,xattr}_ops.cpp.
 #include "fs/fuse_filesystem.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -49,6 +52,42 @@ InodeTable make_table(const std::string& source) {
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) fail(Errc::io, "cannot stat source directory {}: {}", source, std::strerror(errno));
   return InodeTable(std::move(fd), st);
+}
+
+// The absolute path /proc shows for fd, or nullopt when it is too long to show (ENAMETOOLONG; a result
+// that fills the buffer is treated the same: never a truncated path).
+std::optional<std::string> proc_path_of(int fd) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(proc_fd_path(fd).c_str(), buf, sizeof buf);
+  if (n >= 0 && size_t(n) < sizeof buf) return std::string(buf, size_t(n));
+  if (n >= 0 || errno == ENAMETOOLONG) return std::nullopt;
+  throw_errno("path of an open object");
+}
+
+// p (absolute, from /proc) relative to SOURCE.
+std::string rel_in_source(const std::string& source_abs, const std::string& p) {
+  if (p.ends_with(" (deleted)")) refuse(ENOENT, fmt::format("{} was deleted", p));
+  if (p == source_abs) return "";
+  std::string prefix = source_abs == "/" ? "/" : source_abs + "/";
+  if (!p.starts_with(prefix)) refuse(ENOENT, fmt::format("{} was moved out of {}", p, source_abs));
+  return p.substr(prefix.size());
+}
+
+// The name under which directory dir_fd (O_PATH) holds the object (dev, ino), found by listing it.
+std::string name_in(int dir_fd, dev_t dev, ino_t ino) {
+  UniqueFd fd(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno("list the parent of a deep directory");
+  DIR* d = ::fdopendir(fd.get());
+  if (!d) throw_errno("list the parent of a deep directory");
+  fd.release();  // the DIR owns it now
+  UniqueDir dir(d);
+  while (dirent* de = ::readdir(dir.get())) {
+    if (de->d_ino != ino || std::strcmp(de->d_name, ".") == 0 || std::strcmp(de->d_name, "..") == 0) continue;
+    struct stat st {};
+    if (::fstatat(::dirfd(dir.get()), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev && st.st_ino == ino)
+      return de->d_name;
+  }
+  refuse(ENOENT, "a directory deeper than PATH_MAX was moved while its path was being found");
 }
 
 }  // namespace
@@ -217,16 +256,42 @@ std::string FuseFilesystem::join(const std::string& dir_rel, const std::string& 
 
 std::string FuseFilesystem::rel_of(const Inode& raw) {
   if (&raw == &inodes_.root()) return "";
-  // The kernel tracks the object's current path, renames outside the mount included.
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink(proc_fd_path(raw.fd.get()).c_str(), buf, sizeof buf);
-  if (n < 0) throw_errno("path of an open object");
-  std::string p(buf, size_t(n));
-  if (p.ends_with(" (deleted)")) refuse(ENOENT, fmt::format("{} was deleted", p));
-  if (p == source_abs_) return "";
-  std::string prefix = source_abs_ == "/" ? "/" : source_abs_ + "/";
-  if (!p.starts_with(prefix)) refuse(ENOENT, fmt::format("{} was moved out of {}", p, source_abs_));
-  return p.substr(prefix.size());
+  // The kernel tracks the object's current path, renames outside the mount included. /proc shows paths
+  // shorter than PATH_MAX only (longer ones give ENAMETOOLONG); a directory deeper than that is found by
+  // walking up from it, and a deeper file has no path the daemon can name.
+  if (auto abs = proc_path_of(raw.fd.get())) return rel_in_source(source_abs_, *abs);
+  if (!raw.is_dir()) refuse(ENAMETOOLONG, "the path of a file longer than PATH_MAX in SOURCE");
+  std::vector<std::string> names;  // innermost first
+  UniqueFd held;                   // the ancestor being named (raw.fd itself at first)
+  int cur = raw.fd.get();
+  dev_t dev = raw.dev;
+  ino_t ino = raw.ino;
+  for (;;) {
+    UniqueFd parent(::openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) {
+      if (errno == ENOENT) refuse(ENOENT, "a directory deeper than PATH_MAX was deleted");
+      throw_errno("parent of a deep directory");
+    }
+    struct stat pst {};
+    if (::fstat(parent.get(), &pst) < 0) throw_errno("parent of a deep directory");
+    if (pst.st_dev == dev && pst.st_ino == ino) refuse(ENOENT, fmt::format("a directory was moved out of {}", source_abs_));
+    names.push_back(name_in(parent.get(), dev, ino));
+    std::optional<std::string> base;
+    if (pst.st_dev == inodes_.root().dev && pst.st_ino == inodes_.root().ino) {
+      base = "";
+    } else if (auto abs = proc_path_of(parent.get())) {
+      base = rel_in_source(source_abs_, *abs);
+    }
+    if (base) {
+      std::string rel = *base;
+      for (auto it = names.rbegin(); it != names.rend(); ++it) rel = join(rel, *it);
+      return rel;
+    }
+    held = std::move(parent);
+    cur = held.get();
+    dev = pst.st_dev;
+    ino = pst.st_ino;
+  }
 }
 
 std::string FuseFilesystem::rel_of_compressed(const Inode& node) {
@@ -350,15 +415,12 @@ void FuseFilesystem::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, 
     } else if (valid & FUSE_SET_ATTR_MTIME) {
       tv[1] = attr->st_mtim;
     }
-    int r;
-    if (hfd >= 0) {
-      r = ::futimens(hfd, tv);
-    } else if (S_ISLNK(node.type)) {
-      errno = EPERM;  // the /proc path would follow the link
-      r = -1;
-    } else {
-      r = ::utimensat(AT_FDCWD, proc.c_str(), tv, 0);
-    }
+    // The kernel has resolved the path already: a setattr for a symlink's node means the link itself
+    // (AT_SYMLINK_NOFOLLOW); one through a link arrives for the target's node. AT_EMPTY_PATH on the O_PATH
+    // descriptor names exactly that object, link or not; futimens would refuse an O_PATH descriptor
+    // (EBADF). Who may set which times (the owner any, a writer only "now" for both) the kernel checks
+    // against the attributes shown (default_permissions, which allow_other implies).
+    int r = hfd >= 0 ? ::futimens(hfd, tv) : ::utimensat(node.fd.get(), "", tv, AT_EMPTY_PATH);
     if (r < 0) throw_errno("utimens");
   }
   struct stat st = stat_of(node);

@@ -1,6 +1,8 @@
 #include "fs/store_view.h"
 
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include "codec/error.h"
 #include "codec/fallback.h"
@@ -11,6 +13,16 @@ namespace {
 constexpr uint64_t kFrameItem = 1ull << 62, kBlobItem = 2ull << 62;
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+// st_blocks of a compressed file: its share of what its scan stores (size x stored/raw), in 512-byte units
+// rounded up, so that du shows the saving, as ZFS and btrfs report compressed files. A scan record that
+// cannot be found, or stores nothing, leaves the raw count.
+blkcnt_t stored_blocks(uint64_t size, const std::optional<ScanRecord>& scan) {
+  if (!scan || scan->raw_bytes == 0 || scan->stored_bytes == 0) return blkcnt_t((size + 511) / 512);
+  using u128 = unsigned __int128;  // size x stored_bytes overflows 64 bits for large scans
+  u128 den = u128(scan->raw_bytes) * 512;
+  return blkcnt_t((u128(size) * scan->stored_bytes + den - 1) / den);
+}
 }  // namespace
 
 Bytes encode_scan_header(const codec::ScanManifest& m) {
@@ -62,12 +74,20 @@ CompressedEntry StoreView::entry_of(const FileRecord& r) {
 std::optional<CompressedEntry> StoreView::lookup(const std::string& dir_rel, const std::string& name) {
   auto r = store_.get_file(join(dir_rel, name));
   if (!r) return std::nullopt;
-  return entry_of(*r);
+  CompressedEntry e = entry_of(*r);
+  e.st.st_blocks = stored_blocks(r->size, store_.get_scan(r->scan_id));
+  return e;
 }
 
 std::vector<CompressedEntry> StoreView::list(const std::string& dir_rel) {
   std::vector<CompressedEntry> out;
-  for (const auto& r : store_.list_dir(dir_rel)) out.push_back(entry_of(r));
+  std::map<uint64_t, std::optional<ScanRecord>> scans;  // a directory's files are usually one scan's
+  for (const auto& r : store_.list_dir(dir_rel)) {
+    auto it = scans.find(r.scan_id);
+    if (it == scans.end()) it = scans.emplace(r.scan_id, store_.get_scan(r.scan_id)).first;
+    out.push_back(entry_of(r));
+    out.back().st.st_blocks = stored_blocks(r.size, it->second);
+  }
   return out;
 }
 

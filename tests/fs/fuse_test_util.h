@@ -2,9 +2,11 @@
 // MountedFs serves the filesystem on a background thread and always unmounts (lazily) in its destructor.
 #pragma once
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -206,19 +208,22 @@ struct MountSpec {
   ScanMonitorConfig monitor;
   bool store_inside_source = true;  // store = SOURCE/.srsfs (hidden), else a sibling directory
   double timeout_s = 0;             // no kernel caching: tests change SOURCE and the view behind the mount
+  std::string options;              // more -o options, e.g. "allow_other,default_permissions"
+  std::string source_name = "source";  // SOURCE's name beside "mnt": a longer one makes SOURCE's paths longer
 };
 
 // SOURCE and MOUNTPOINT in a fresh temporary directory; the filesystem served on a background thread.
 class MountedFs {
  public:
-  explicit MountedFs(MountSpec spec = {}) : source(tmp / "source"), mnt(tmp / "mnt") {
+  explicit MountedFs(MountSpec spec = {}) : source(tmp / spec.source_name), mnt(tmp / "mnt") {
     stdfs::create_directories(source);
     stdfs::create_directories(mnt);
     store = spec.store_inside_source ? source / kDefaultStoreName : tmp / "store";
     stdfs::create_directories(store);
     monitor = std::make_unique<ScanMonitor>(sink, spec.monitor);
     fs = std::make_unique<FuseFilesystem>(FilesystemConfig{source, store, spec.timeout_s}, view, *monitor);
-    session = std::make_unique<FuseSession>(*fs, std::vector<std::string>{"srsfs-test", "-o", "fsname=srsfs-test"}, mnt);
+    std::string opts = "fsname=srsfs-test" + (spec.options.empty() ? "" : "," + spec.options);
+    session = std::make_unique<FuseSession>(*fs, std::vector<std::string>{"srsfs-test", "-o", opts}, mnt);
     loop = std::thread([this] {
       LoopOptions lo;
       lo.max_threads = 16;
@@ -282,6 +287,23 @@ template <typename F>
 int errno_of(F&& f) {
   errno = 0;
   return f() < 0 ? errno : 0;
+}
+
+// Runs f() in a child process whose user and group ids are all uid (no supplementary groups) and returns
+// f's result (0..255), or -1 when the child could not become uid or did not exit normally. The child may
+// only make plain system calls: the parent is multi-threaded (it serves the mount).
+template <typename F>
+int as_user(uid_t uid, F&& f) {
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (uid != 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(uid, uid, uid) != 0 || ::setresuid(uid, uid, uid) != 0))
+      ::_exit(255);
+    ::_exit(f() & 0xff);
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) == 255) return -1;
+  return WEXITSTATUS(status);
 }
 
 }  // namespace srsfs::fs::test
