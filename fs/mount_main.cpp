@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codec/error.h"
+#include "fs/crash_trace.h"
 #include "fs/fuse_api.h"
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_session.h"
@@ -192,6 +193,7 @@ MountHooks default_mount_hooks() {
 }
 
 int run_mount(int argc, char** argv, MountHooks hooks) {
+  install_fatal_signal_trace();  // first, while this is the only thread: a crash leaves its signal and backtrace
   const std::string prog = program_name(argc, argv);
   auto stderr_logger = spdlog::stderr_color_mt("srsfs-stderr");
   stderr_logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
