@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "codec/error.h"
+
 namespace srsfs::fs {
 
 // Extended attributes the daemon interprets instead of storing them in SOURCE.
@@ -59,10 +61,10 @@ class CompressedView {
   virtual std::vector<CompressedEntry> list(const std::string& dir_rel) = 0;
   // Copies original bytes [offset, offset + out.size()) into out; returns the count, short only at EOF.
   virtual size_t read(const std::string& rel_path, uint64_t offset, std::span<uint8_t> out) = 0;
-  // The file as it is now, for reads by handle (Errc::not_found when absent). The default resolves nothing:
-  // its reads go by path (views whose files never move, such as test fakes).
-  virtual std::shared_ptr<const OpenedFile> open(const std::string& rel_path);
-  virtual size_t read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out);
+  // The file as it is now, for reads by handle (Errc::not_found when absent); `read(file, ...)` takes only
+  // what this view's open returned.
+  virtual std::shared_ptr<const OpenedFile> open(const std::string& rel_path) = 0;
+  virtual size_t read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out) = 0;
   // Deletes one compressed file.
   virtual void unlink(const std::string& rel_path) = 0;
   // Renames one compressed file; to_rel's directory exists in SOURCE; an existing compressed to_rel is
@@ -132,26 +134,16 @@ class ScanSink {
   }
 };
 
-// The default OpenedFile: the path, read by path.
-class PathOpenedFile final : public OpenedFile {
- public:
-  explicit PathOpenedFile(std::string rel) : rel_path(std::move(rel)) {}
-  const std::string rel_path;
-};
-
-inline std::shared_ptr<const OpenedFile> CompressedView::open(const std::string& rel_path) {
-  return std::make_shared<PathOpenedFile>(rel_path);
-}
-inline size_t CompressedView::read(const OpenedFile& file, uint64_t offset, std::span<uint8_t> out) {
-  return read(static_cast<const PathOpenedFile&>(file).rel_path, offset, out);
-}
-
 // Until the store exists: no compressed files.
 class EmptyCompressedView final : public CompressedView {
  public:
   std::optional<CompressedEntry> lookup(const std::string&, const std::string&) override { return {}; }
   std::vector<CompressedEntry> list(const std::string&) override { return {}; }
   size_t read(const std::string&, uint64_t, std::span<uint8_t>) override { return 0; }
+  std::shared_ptr<const OpenedFile> open(const std::string& p) override {
+    fail(Errc::not_found, "{}: no compressed files here", p);
+  }
+  size_t read(const OpenedFile&, uint64_t, std::span<uint8_t>) override { return 0; }
   void unlink(const std::string&) override {}
   void rename(const std::string&, const std::string&) override {}
   void rename_dir(const std::string&, const std::string&) override {}

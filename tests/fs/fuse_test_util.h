@@ -116,12 +116,22 @@ class FakeView final : public CompressedView {
     }
     return out;
   }
-  size_t read(const std::string& rel, uint64_t off, std::span<uint8_t> out) override {
-    reads.fetch_add(1);
+  size_t read(const std::string& rel, uint64_t off, std::span<uint8_t> out) override { return read(*open(rel), off, out); }
+  // The bytes as they were at open: the file keeps them whatever happens to its name.
+  struct Opened final : OpenedFile {
+    std::vector<uint8_t> data;
+  };
+  std::shared_ptr<const OpenedFile> open(const std::string& rel) override {
     std::lock_guard lock(mu);
     auto it = files.find(rel);
     if (it == files.end()) fail(Errc::not_found, "no compressed file {}", rel);
-    const auto& d = it->second.data;
+    auto o = std::make_shared<Opened>();
+    o->data = it->second.data;
+    return o;
+  }
+  size_t read(const OpenedFile& f, uint64_t off, std::span<uint8_t> out) override {
+    reads.fetch_add(1);
+    const auto& d = static_cast<const Opened&>(f).data;
     if (off >= d.size()) return 0;
     size_t n = std::min(out.size(), size_t(d.size() - off));
     std::memcpy(out.data(), d.data() + off, n);
