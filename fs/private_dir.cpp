@@ -225,7 +225,8 @@ void check_parent(const std::filesystem::path& p, const std::filesystem::path& s
          store.string(), p.string(), st.st_uid, p.string());
   if ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX))
     fail(Errc::invalid_argument,
-         "unsafe store {}: its parent {} is writable by others (mode {}), who could replace the store (chmod go-w {})",
+         "unsafe store {}: its parent {} is writable by others (mode {}), who could replace the store (chmod go-w {}, "
+         "or keep the store elsewhere, e.g. -o store=/var/lib/srsfs/NAME)",
          store.string(), p.string(), mode_str(st.st_mode), p.string());
 }
 
