@@ -57,18 +57,23 @@ ArchiveExtent read_extent_record(ByteReader& r, uint64_t data_end) {
 }  // namespace
 
 ArchiveWriter::ArchiveWriter(std::filesystem::path path) : path_(std::move(path)), offset_(kHeaderSize) {
-  tmp_ = path_;
-  tmp_ += ".srsfs-tmp";
-  fd_ = open_or_throw(tmp_, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // A fresh name with O_EXCL|O_NOFOLLOW: never a symlink or a stale temporary planted beside the archive.
+  fd_ = create_temp_beside(path_, 0644, tmp_);
   pwrite_all(fd_.get(), Bytes(kHeaderSize, 0), 0, tmp_);  // the real header is written by finish()
 }
 
+ArchiveWriter::ArchiveWriter(UniqueFd fd, std::filesystem::path name)
+    : path_(std::move(name)), fd_(std::move(fd)), offset_(kHeaderSize) {
+  if (!fd_) fail(Errc::invalid_argument, "archive {}: no open file to write to", path_.string());
+  pwrite_all(fd_.get(), Bytes(kHeaderSize, 0), 0, path_);
+}
+
 ArchiveWriter::~ArchiveWriter() {
-  if (!finished_) ::unlink(tmp_.c_str());
+  if (!finished_ && !tmp_.empty()) ::unlink(tmp_.c_str());
 }
 
 ArchiveExtent ArchiveWriter::append(ByteSpan data) {
-  pwrite_all(fd_.get(), data, offset_, tmp_);
+  pwrite_all(fd_.get(), data, offset_, tmp_.empty() ? path_ : tmp_);
   ArchiveExtent e{offset_, data.size(), checksum64(data)};
   offset_ += data.size();
   return e;
@@ -112,7 +117,16 @@ void ArchiveWriter::finish(const ScanManifest& manifest) {
   tw.u64(h.index_offset);
   tw.bytes(ByteSpan(kTrailerMagic, 8));
   append(trailer);
-  pwrite_all(fd_.get(), encode_header(h), 0, tmp_);
+  const std::filesystem::path& written = tmp_.empty() ? path_ : tmp_;
+  pwrite_all(fd_.get(), encode_header(h), 0, written);
+  if (tmp_.empty()) {
+    // A caller's descriptor may name a file that was longer: the reader insists the archive ends here.
+    if (::ftruncate(fd_.get(), off_t(offset_)) != 0) throw_errno(fmt::format("cannot truncate {}", path_.string()), errno);
+    fsync_or_throw(fd_.get(), path_);
+    fd_.reset();
+    finished_ = true;
+    return;
+  }
   fsync_or_throw(fd_.get(), tmp_);
   fd_.reset();
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) throw_errno(fmt::format("cannot rename {} to {}", tmp_.string(), path_.string()), errno);
@@ -121,8 +135,17 @@ void ArchiveWriter::finish(const ScanManifest& manifest) {
 }
 
 ArchiveReader::ArchiveReader(std::filesystem::path path) : path_(std::move(path)) {
-  const std::string name = path_.string();
   fd_ = open_or_throw(path_, O_RDONLY);
+  load();
+}
+
+ArchiveReader::ArchiveReader(UniqueFd fd, std::filesystem::path name) : path_(std::move(name)), fd_(std::move(fd)) {
+  if (!fd_) fail(Errc::invalid_argument, "archive {}: no open file to read", path_.string());
+  load();
+}
+
+void ArchiveReader::load() {
+  const std::string name = path_.string();
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) throw_errno("cannot stat " + name, errno);
   file_size_ = uint64_t(st.st_size);

@@ -16,11 +16,17 @@ struct ArchiveExtent {
   uint64_t offset = 0, size = 0, checksum = 0;
 };
 
-// Writes ARCHIVE.srsfs-tmp and renames it to ARCHIVE only in finish(), after an fsync: a crash or error
-// never leaves a partial file under the final name. Destroying an unfinished writer removes the temporary.
+// By path: writes a temporary beside ARCHIVE (created O_EXCL|O_NOFOLLOW under a fresh name) and renames it
+// to ARCHIVE only in finish(), after an fsync: a crash or error never leaves a partial file under the final
+// name. Destroying an unfinished writer removes the temporary.
+// By descriptor: writes into `fd` (opened for writing by the caller, e.g. PrivateDir::create_file, so no
+// path is ever followed); finish() truncates it to the archive's length and fsyncs it, and the caller owns
+// naming, removal and the directory fsync. `name` is only for messages. To read it back, pass a dup() of
+// the descriptor to ArchiveReader before or after finish().
 class ArchiveWriter final : public ScanSink {
  public:
   explicit ArchiveWriter(std::filesystem::path path);
+  ArchiveWriter(UniqueFd fd, std::filesystem::path name);
   ~ArchiveWriter() override;
   ArchiveWriter(const ArchiveWriter&) = delete;
   ArchiveWriter& operator=(const ArchiveWriter&) = delete;
@@ -32,7 +38,7 @@ class ArchiveWriter final : public ScanSink {
 
  private:
   ArchiveExtent append(ByteSpan data);
-  std::filesystem::path path_, tmp_;
+  std::filesystem::path path_, tmp_;  // tmp_ empty: writing into a caller's descriptor, no rename
   UniqueFd fd_;
   uint64_t offset_;
   ScanModel model_;
@@ -50,6 +56,9 @@ struct ArchiveSizes {
 class ArchiveReader {
  public:
   explicit ArchiveReader(std::filesystem::path path);
+  // Reads from an already-open descriptor (pread only: a dup() shared with a writer is fine); `name` is
+  // only for messages.
+  ArchiveReader(UniqueFd fd, std::filesystem::path name);
   const ScanManifest& manifest() const { return manifest_; }
   const ScanModel& model() const { return model_; }
   Bytes block(uint32_t index) const;
@@ -57,6 +66,7 @@ class ArchiveReader {
   ArchiveSizes sizes() const;
 
  private:
+  void load();  // validates the open fd_ and reads the index
   Bytes read_extent(const ArchiveExtent& e, const char* what, uint32_t index) const;
   std::filesystem::path path_;
   UniqueFd fd_;

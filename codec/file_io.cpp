@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 #include "codec/error.h"
 
@@ -94,11 +95,21 @@ void sync_filesystem(const std::filesystem::path& p) {
   if (::syncfs(fd.get()) != 0) throw_errno(fmt::format("cannot sync the filesystem of {}", p.string()), errno);
 }
 
+UniqueFd create_temp_beside(const std::filesystem::path& final_path, unsigned mode, std::filesystem::path& tmp) {
+  static thread_local std::mt19937_64 rng{std::random_device{}() ^ (uint64_t(::getpid()) << 32)};
+  for (int attempt = 0;; ++attempt) {
+    tmp = final_path;
+    tmp += fmt::format(".srsfs-tmp-{:08x}", uint32_t(rng()));
+    int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EEXIST || attempt >= 8) throw_errno(fmt::format("cannot create {}", tmp.string()), errno);
+  }
+}
+
 void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode, bool durable) {
-  std::filesystem::path tmp = p;
-  tmp += ".srsfs-tmp";
+  std::filesystem::path tmp;
   {
-    UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, int(mode));
+    UniqueFd fd = create_temp_beside(p, mode, tmp);
     try {
       write_all(fd.get(), data, tmp);
       if (durable) fsync_or_throw(fd.get(), tmp);

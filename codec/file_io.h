@@ -38,7 +38,12 @@ void pwrite_all(int fd, ByteSpan data, uint64_t offset, const std::filesystem::p
 void fsync_or_throw(int fd, const std::filesystem::path& name);
 void fsync_dir(const std::filesystem::path& dir);
 struct stat stat_or_throw(const std::filesystem::path& p);
-// Writes `data` to `p` atomically: temporary file, rename. With `durable`, also fsyncs the file before the
+// Creates a new file beside `final_path` under a fresh name (FINAL.srsfs-tmp-XXXXXXXX) with
+// O_CREAT|O_EXCL|O_NOFOLLOW, so neither a planted symlink nor a stale temporary is ever opened. `mode` is
+// narrowed by the umask as usual (a front end's user keeps their umask; the daemon's private files go through
+// fs/private_dir.h instead). Returns the read-write descriptor and sets `tmp` to the name used.
+UniqueFd create_temp_beside(const std::filesystem::path& final_path, unsigned mode, std::filesystem::path& tmp);
+// Writes `data` to `p` atomically: temporary file (create_temp_beside), rename. With `durable`, also fsyncs the file before the
 // rename and the directory after it (callers writing many files may instead sync once at the end).
 void write_file_atomic(const std::filesystem::path& p, ByteSpan data, unsigned mode = 0644, bool durable = true);
 // syncfs() of the filesystem holding `p`.

@@ -105,7 +105,9 @@ Env::Env(const std::filesystem::path& dir, const EnvOptions& opts) : dir_(dir), 
     // MDB_NOTLS: read txns are not bound to a thread (FUSE threads hop). No MDB_WRITEMAP: with it a full disk
     // is a SIGBUS instead of an error. No MDB_NOSYNC: a commit is durable when it returns.
     unsigned flags = MDB_NOTLS | (opts.read_only ? MDB_RDONLY : 0);
-    check(mdb_env_open(h_, dir.c_str(), flags, 0644), what);
+    // 0600: the store is the daemon's alone. LMDB narrows this by the umask, never widens it; the daemon's
+    // store open pre-creates both files with exactly 0600 anyway (fs/store.cpp).
+    check(mdb_env_open(h_, dir.c_str(), flags, 0600), what);
   } catch (...) {
     mdb_env_close(h_);
     throw;

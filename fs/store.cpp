@@ -6,12 +6,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "codec/file_io.h"
 #include "fs/blob_lmdb.h"
+#include "fs/private_dir.h"
 #include "fs/store_keys.h"
 #include "fs/store_writer_state.h"
 
@@ -33,6 +38,89 @@ Bytes u64_bytes(uint64_t v) {
 std::string id_key(uint64_t id) { return keys::be64(id); }
 constexpr std::string_view kCurrentModelKey = "current_model";  // meta: u64 model id (ByteWriter)
 
+// Creates a missing store directory: mode exactly 0700 (the daemon runs with umask(0), and a narrower umask
+// must not leave it unusable either), missing parents 0755 (never more: umask(0) would make them 0777).
+void create_store_dir(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0) return;  // what exists is judged by check_store_dir_safe
+  if (errno != ENOENT) throw_errno(fmt::format("cannot examine the store directory {}", dir.string()), errno);
+  std::filesystem::path partial;
+  const std::filesystem::path parent = dir.parent_path();
+  for (const auto& part : parent) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+      throw_errno(fmt::format("cannot create {} (for the store {})", partial.string(), dir.string()), errno);
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw_errno(fmt::format("cannot create the store directory {}", dir.string()), errno);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) throw_errno(fmt::format("cannot open the store directory {}", dir.string()), errno);
+  if (::fchmod(fd.get(), 0700) != 0) throw_errno(fmt::format("cannot chmod 700 {}", dir.string()), errno);
+}
+
+// Opens (creating) one of the store's own files relative to the store's descriptor, never through a symlink,
+// and makes it exactly 0600: store.lock, and data.mdb / lock.mdb before LMDB opens them by path.
+UniqueFd open_store_file(int dir_fd, const std::filesystem::path& dir, const char* name) {
+  const std::string where = (dir / name).string();
+  int fd = ::openat(dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) {
+    if (errno == ELOOP) fail(Errc::invalid_argument, "{} is a symbolic link: refusing to follow it (remove it)", where);
+    throw_errno(fmt::format("cannot open {}", where), errno);
+  }
+  UniqueFd out(fd);
+  struct stat st {};
+  if (::fstat(out.get(), &st) != 0) throw_errno(fmt::format("cannot stat {}", where), errno);
+  if (!S_ISREG(st.st_mode)) fail(Errc::invalid_argument, "{} is not a regular file (remove it)", where);
+  if (st.st_uid != ::geteuid())
+    fail(Errc::invalid_argument, "{} belongs to uid {}, not to the daemon's uid {} (chown {} {})", where, st.st_uid,
+         ::geteuid(), ::geteuid(), where);
+  if ((st.st_mode & 07777) != 0600 && ::fchmod(out.get(), 0600) != 0)
+    throw_errno(fmt::format("cannot chmod 600 {}", where), errno);
+  return out;
+}
+
+// "pid 1234, mount.srsfs" from the pid the holder wrote into store.lock, or "" when it is unknown.
+std::string lock_holder(int fd) {
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return "";
+  long pid = 0;
+  auto [end, ec] = std::from_chars(buf, buf + n, pid);
+  if (ec != std::errc() || pid <= 0) return "";
+  std::string comm;
+  std::ifstream in(fmt::format("/proc/{}/comm", pid));
+  if (in && std::getline(in, comm) && !comm.empty()) return fmt::format("pid {}, {}", pid, comm);
+  return fmt::format("pid {}", pid);
+}
+
+// Takes the store's write lock, retrying every 100 ms for up to `wait` (a daemon that is still stopping
+// releases it when it exits), then records our pid in the file for the next one's message.
+void take_store_lock(int fd, const std::filesystem::path& dir, std::chrono::milliseconds wait) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const auto deadline = start + wait;
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) break;
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) throw_errno(fmt::format("cannot lock {}", (dir / "store.lock").string()), errno);
+    const auto now = clock::now();
+    if (now >= deadline) {
+      const std::string who = lock_holder(fd);
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count();
+      const std::string held = fmt::format("the store in {} is already open for writing by another process{}",
+                                           dir.string(), who.empty() ? "" : fmt::format(" ({})", who));
+      if (wait.count() == 0) fail(Errc::io, "{}", held);
+      fail(Errc::io, "{}; waited {} ms for it to close: stop that mount first", held, waited);
+    }
+    std::this_thread::sleep_for(std::min<clock::duration>(std::chrono::milliseconds(100), deadline - now));
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd, 0) == 0) {
+    ssize_t n = ::pwrite(fd, pid.data(), pid.size(), 0);  // for messages only: a failure costs nothing else
+    (void)n;
+  }
+}
+
 }  // namespace
 
 Store::LockFile::~LockFile() {
@@ -48,13 +136,17 @@ Store::Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts
     if (!std::filesystem::exists(dir / "data.mdb", ec))
       fail(Errc::not_found, "no srsfs store in {} (no data.mdb)", dir.string());
   } else {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) fail(Errc::io, "cannot create the store directory {}: {}", dir.string(), ec.message());
-    const std::string lock_path = (dir / "store.lock").string();
-    lock_.fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_.fd < 0) fail(Errc::io, "cannot open {}: {}", lock_path, std::strerror(errno));
-    if (::flock(lock_.fd, LOCK_EX | LOCK_NB) != 0)
-      fail(Errc::io, "the store in {} is already open for writing by another process", dir.string());
+    // The owner: the root daemon. Nothing it creates here may be reachable by anyone else (issue 11).
+    create_store_dir(dir);
+    check_store_dir_safe(dir);
+    UniqueFd dir_fd(::open(std::filesystem::canonical(dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir_fd) throw_errno(fmt::format("cannot open the store directory {}", dir.string()), errno);
+    lock_.fd = open_store_file(dir_fd.get(), dir, "store.lock").release();
+    take_store_lock(lock_.fd, dir, opts.lock_wait);
+    // LMDB opens these by path with the mode we give it narrowed by the umask; make them ours and 0600 first
+    // (an empty data.mdb is a new environment to LMDB).
+    open_store_file(dir_fd.get(), dir, "data.mdb");
+    open_store_file(dir_fd.get(), dir, "lock.mdb");
   }
   lmdb::EnvOptions eo;
   eo.map_bytes = opts.initial_map_bytes;

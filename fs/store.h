@@ -14,6 +14,7 @@
 // process. The store must be on a local filesystem, never NFS or Lustre (LMDB's locking and mmap coherence do
 // not hold there).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -44,6 +45,9 @@ struct StoreOptions {
   // A second writer beside the mount daemon that owns the store (srsfs-admin retrain on a live mount): no
   // lock and no start-up cleanup, which belong to the daemon; LMDB serialises the two processes' writes.
   bool beside_daemon = false;
+  // A read-write open that finds store.lock held (a daemon still stopping) retries every 100 ms for up to this
+  // long before failing; 0: fail at once.
+  std::chrono::milliseconds lock_wait{0};
 };
 
 class Store;
@@ -104,7 +108,9 @@ class Store {
 
  public:
   // Opens (read-write: creates) the store in `dir`; removes garbage of crashed writers. Errc::unsupported for
-  // a newer schema, Errc::io when another process holds it open for writing.
+  // a newer schema, Errc::io when another process still holds it open for writing after opts.lock_wait.
+  // Read-write (the owner): creates `dir` with mode 0700 when absent, refuses a directory that is not ours or
+  // that others can write (check_store_dir_safe), and makes store.lock and the LMDB files 0600.
   static std::unique_ptr<Store> open(const std::filesystem::path& dir, const StoreOptions& opts = {});
   Store(OpenKey, const std::filesystem::path& dir, const StoreOptions& opts);
   ~Store();
