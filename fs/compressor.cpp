@@ -19,6 +19,7 @@
 #include "codec/error.h"
 #include "codec/file_io.h"
 #include "fs/file_xattrs.h"
+#include "fs/private_dir.h"
 #include "fs/retrain.h"
 #include "fs/store_view.h"
 #if SRSFS_WITH_TORCH
@@ -93,9 +94,11 @@ Compressor::Compressor(Store& store, CompressorOptions opts) : store_(store), op
   if (const char* p = std::getenv("SRSFS_TEST_PAUSE_AT")) pause_at_ = p;
   source_fd_ = UniqueFd(::open(opts_.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!source_fd_) throw_errno(fmt::format("open the source directory {}", opts_.source.string()), errno);
-  fsys::create_directories(opts_.spool);
-  for (const auto& e : fsys::directory_iterator(opts_.spool)) fsys::remove(e.path());  // a crashed run's leftovers
-  if (!opts_.queue_dir.empty()) fsys::create_directories(opts_.queue_dir);
+  // Private directories, every file in them made and reopened relative to their descriptors: the daemon is
+  // root, and a path someone else could plant there must never be followed.
+  spool_dir_.emplace(PrivateDir::open(opts_.spool));
+  for (const auto& name : spool_dir_->list()) spool_dir_->remove(name);  // a crashed run's leftovers
+  if (!opts_.queue_dir.empty()) queue_dir_.emplace(PrivateDir::open(opts_.queue_dir));
   if (opts_.gate) {
     opts_.gate->set_on_quiet([this](WriteGate::Key k) {
       uint64_t scan = 0;
@@ -136,19 +139,19 @@ void Compressor::queue_release(uint64_t scan_id) {
   cv_.notify_one();
 }
 
-fsys::path Compressor::queue_file(const std::string& dir_rel) const {
-  return opts_.queue_dir / fmt::format("{:016x}", hash_of(dir_rel));
+std::string Compressor::queue_file(const std::string& dir_rel) const {
+  return fmt::format("{:016x}", hash_of(dir_rel));
 }
 
 void Compressor::persist(const std::string& dir_rel, bool queued) noexcept {
-  if (opts_.queue_dir.empty()) return;
+  if (!queue_dir_) return;
   try {
     if (queued) {
-      write_file_atomic(queue_file(dir_rel), ByteSpan(reinterpret_cast<const uint8_t*>(dir_rel.data()), dir_rel.size()),
-                        0600, false);
+      queue_dir_->write_file_atomic(queue_file(dir_rel),
+                                    ByteSpan(reinterpret_cast<const uint8_t*>(dir_rel.data()), dir_rel.size()),
+                                    false);
     } else {
-      std::error_code ec;
-      fsys::remove(queue_file(dir_rel), ec);
+      queue_dir_->remove(queue_file(dir_rel));
     }
   } catch (const std::exception& e) {
     spdlog::warn("scan {}: cannot update the persisted queue: {}", dir_rel, e.what());
@@ -299,7 +302,7 @@ void Compressor::compress_now(const std::string& dir_rel) { compress(dir_rel, {}
 void Compressor::compress(const std::string& dir_rel, const std::function<void(double)>& progress) {
   check_compressible(dir_rel);
   const fsys::path dir = opts_.source / dir_rel;
-  const fsys::path spool = opts_.spool / fmt::format("scan-{:016x}.srs", hash_of(dir_rel));
+  const std::string spool = fmt::format("scan-{:016x}.srs", hash_of(dir_rel));
   auto report = [&](double p) {
     if (progress) progress(p);
   };
@@ -324,18 +327,28 @@ void Compressor::compress(const std::string& dir_rel, const std::function<void(d
     eo.trainer = [m = current->model](const auto&, const auto&) { return m; };
   }
   struct SpoolGuard {
-    fsys::path p;
-    ~SpoolGuard() { ::unlink(p.c_str()); }
-  } guard{spool};
+    const PrivateDir& dir;
+    const std::string& name;
+    ~SpoolGuard() {
+      try {
+        dir.remove(name);
+      } catch (const std::exception& e) {
+        spdlog::warn("cannot remove the spool archive {}: {}", (dir.path() / name).string(), e.what());
+      }
+    }
+  } guard{*spool_dir_, spool};
+  spool_dir_->remove(spool);
   codec::ScanManifest manifest;
   {
-    codec::ArchiveWriter writer(spool);
+    codec::ArchiveWriter writer(spool_dir_->create_file(spool), opts_.spool / spool);
     manifest = codec::encode_scan_dir(dir, eo, writer);
     writer.finish(manifest);
   }
   test_pause("encode");
   // 2. Verify: decode every file and compare with the checksums taken from the raw bytes.
-  codec::ArchiveReader reader(spool);
+  std::optional<UniqueFd> spool_fd = spool_dir_->open_file(spool);
+  if (!spool_fd) fail(Errc::io, "{}: the spool archive vanished", (opts_.spool / spool).string());
+  codec::ArchiveReader reader(std::move(*spool_fd), opts_.spool / spool);
   codec::ExtractOptions xo;
   xo.threads = opts_.params.threads;
   xo.progress = [&](uint64_t, uint64_t) { throw_if_stopping(); };
@@ -549,19 +562,20 @@ void Compressor::resume() {
     }
   }
   std::error_code ec;
-  if (!opts_.queue_dir.empty()) {
-    for (const auto& e : fsys::directory_iterator(opts_.queue_dir, ec)) {
+  if (queue_dir_) {
+    for (const auto& name : queue_dir_->list()) {
       try {
-        Bytes b = read_whole_file(e.path());
-        std::string rel(b.begin(), b.end());
+        std::optional<Bytes> b = queue_dir_->read_file(name);
+        if (!b) continue;
+        std::string rel(b->begin(), b->end());
         if (rel.empty() || store_.find_scan(rel)) {
-          fsys::remove(e.path(), ec);
+          queue_dir_->remove(name);
         } else {
           spdlog::info("scan {}: queued before the daemon stopped", rel);
           scan_complete(rel);
         }
       } catch (const std::exception& x) {
-        spdlog::warn("persisted queue entry {}: {}", e.path().string(), x.what());
+        spdlog::warn("persisted queue entry {}: {}", (opts_.queue_dir / name).string(), x.what());
       }
     }
   }

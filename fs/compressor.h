@@ -41,6 +41,7 @@
 #include "codec/file_io.h"
 #include "codec/scan_codec.h"
 #include "fs/compressed_view.h"
+#include "fs/private_dir.h"
 #include "fs/store.h"
 #include "fs/write_gate.h"
 
@@ -113,7 +114,7 @@ class Compressor final : public ScanSink {
   std::optional<WriteGate::Verdict> release_file(int dir, const std::string& dir_rel, const std::string& name, const FileRecord& r);
   void queue_release(uint64_t scan_id);
   void throw_if_stopping() const;
-  std::filesystem::path queue_file(const std::string& dir_rel) const;
+  std::string queue_file(const std::string& dir_rel) const;  // its name in queue_dir
   void persist(const std::string& dir_rel, bool queued) noexcept;
   void test_pause(const char* point);
 
@@ -130,6 +131,7 @@ class Compressor final : public ScanSink {
   bool stop_ = false;
   std::atomic<bool> stopping_{false};  // stop_, readable without mu_ from the coding loops
   UniqueFd source_fd_;                 // SOURCE, from which every release resolves its path
+  std::optional<PrivateDir> spool_dir_, queue_dir_;
   std::vector<std::jthread> workers_;
 };
 

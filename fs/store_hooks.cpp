@@ -11,10 +11,16 @@
 namespace srsfs::fs {
 namespace {
 
+StoreOptions store_options(const MountOptions& o) {
+  StoreOptions s;
+  s.lock_wait = std::chrono::seconds(o.lock_wait_s);  // a daemon still stopping may hold it a moment
+  return s;
+}
+
 // Owns the store for as long as the view lives (the sink is destroyed first, see MountHooks).
 class StoreBackend final : public CompressedView {
  public:
-  explicit StoreBackend(const MountOptions& o) : store_(Store::open(o.store)) {
+  explicit StoreBackend(const MountOptions& o) : store_(Store::open(o.store, store_options(o))) {
     cache::CacheOptions c;
     c.capacity_bytes = size_t(o.cache_size);
     view_ = std::make_unique<StoreView>(*store_, c, 0, o.source);
