@@ -565,6 +565,10 @@ void Compressor::resume() {
   if (queue_dir_) {
     for (const auto& name : queue_dir_->list()) {
       try {
+        if (name.starts_with(".")) {  // a temporary of an atomic write cut short by a crash
+          queue_dir_->remove(name);
+          continue;
+        }
         std::optional<Bytes> b = queue_dir_->read_file(name);
         if (!b) continue;
         std::string rel(b->begin(), b->end());
