@@ -70,6 +70,26 @@ Bytes rebuild_tiff(const TiffLayout& layout, const Frame16& frame);
 void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64_t offset,
                         std::span<uint8_t> out);
 
+// The part of the pixel stream (row-major, two bytes a pixel, in the file's byte order) that the file bytes
+// [offset, offset + length) hold: [first, last), empty when the range holds only non-pixel bytes. When strips
+// lie out of row order in the file this is the smallest interval that covers them all. A reader of a byte
+// range decodes only the rows this names. Throws Errc::invalid_argument for an inconsistent layout.
+struct PixelByteRange {
+  uint64_t first = 0, last = 0;
+  bool empty() const { return first >= last; }
+};
+PixelByteRange pixel_bytes_of_range(const TiffLayout& layout, uint64_t offset, uint64_t length);
+
+// Part of a frame's pixels: `pixels` holds the pixel stream's bytes [first_byte, first_byte + bytes), as
+// host-order values (first_byte and bytes even).
+struct PixelWindow {
+  const uint16_t* pixels = nullptr;
+  uint64_t first_byte = 0, bytes = 0;
+};
+// rebuild_tiff_range from a window of the pixels; throws Errc::invalid_argument when the range needs a pixel
+// outside the window (pixel_bytes_of_range says which are needed).
+void rebuild_tiff_range(const TiffLayout& layout, PixelWindow window, uint64_t offset, std::span<uint8_t> out);
+
 // Versioned record (first byte = format version 1; layout in codec/tiff_layout_format.cpp); the body is
 // zstd-compressed when that makes it smaller (detectors writing one strip per row produce long StripOffsets
 // arrays); a trailing 32-bit XXH3 makes any damaged record fail to parse.

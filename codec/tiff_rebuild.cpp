@@ -49,8 +49,13 @@ LayoutView::LayoutView(const TiffLayout& l, Errc code) {
 
 namespace {
 
-// Writes pixel-stream bytes [q, q + n) in the file's byte order.
-void emit_pixels(const uint16_t* pixels, uint64_t q, uint64_t n, bool big_endian, uint8_t* out) {
+// Writes pixel-stream bytes [q, q + n) in the file's byte order; `w` holds stream bytes [w.first_byte, +w.bytes).
+void emit_pixels(const PixelWindow& w, uint64_t q, uint64_t n, bool big_endian, uint8_t* out) {
+  if (q < w.first_byte || n > w.bytes || q - w.first_byte > w.bytes - n)
+    fail(Errc::invalid_argument, "TIFF rebuild: pixel bytes [{}, +{}) lie outside the window [{}, +{})", q, n,
+         w.first_byte, w.bytes);
+  const uint16_t* pixels = w.pixels;
+  q -= w.first_byte;  // first_byte is even, so q keeps its parity
   const bool native = big_endian == (std::endian::native == std::endian::big);
   if (native) {
     std::memcpy(out, reinterpret_cast<const uint8_t*>(pixels) + q, size_t(n));
@@ -71,20 +76,41 @@ void emit_pixels(const uint16_t* pixels, uint64_t q, uint64_t n, bool big_endian
   if (i < n) out[i] = byte_at(q + i);
 }
 
+// The first segment (in file order) that ends after `offset`.
+auto first_segment_after(const std::vector<detail::FileOrderSegment>& segs, uint64_t offset) {
+  return std::partition_point(segs.begin(), segs.end(),
+                              [&](const detail::FileOrderSegment& s) { return s.offset + s.length <= offset; });
+}
+
 }  // namespace
 
-void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64_t offset,
-                        std::span<uint8_t> out) {
+PixelByteRange pixel_bytes_of_range(const TiffLayout& layout, uint64_t offset, uint64_t length) {
+  PixelByteRange r{UINT64_MAX, 0};
+  if (length == 0 || offset >= layout.file_size) return {};
+  detail::LayoutView view(layout, Errc::invalid_argument);
+  const uint64_t end = offset + std::min(length, layout.file_size - offset);
+  const auto& segs = view.segments();
+  for (auto it = first_segment_after(segs, offset); it != segs.end() && it->offset < end; ++it) {
+    const uint64_t from = offset > it->offset ? offset - it->offset : 0;
+    const uint64_t to = std::min(it->length, end - it->offset);
+    r.first = std::min(r.first, it->pixel_start + from);
+    r.last = std::max(r.last, it->pixel_start + to);
+  }
+  return r.first < r.last ? r : PixelByteRange{};
+}
+
+void rebuild_tiff_range(const TiffLayout& layout, PixelWindow window, uint64_t offset, std::span<uint8_t> out) {
   if (offset > layout.file_size || out.size() > layout.file_size - offset)
     fail(Errc::invalid_argument, "TIFF rebuild: bytes [{}, +{}) lie past the end of a {}-byte file", offset,
          out.size(), layout.file_size);
+  if ((window.first_byte | window.bytes) & 1)
+    fail(Errc::invalid_argument, "TIFF rebuild: a pixel window must start and end on a pixel");
   if (out.empty()) return;
   detail::LayoutView view(layout, Errc::invalid_argument);
   const auto& segs = view.segments();
   const uint64_t pixel_total = layout.file_size - layout.skeleton.size();
 
-  auto it = std::partition_point(segs.begin(), segs.end(),
-                                 [&](const detail::FileOrderSegment& s) { return s.offset + s.length <= offset; });
+  auto it = first_segment_after(segs, offset);
   uint64_t pos = offset;
   size_t o = 0;
   while (o < out.size()) {
@@ -92,7 +118,7 @@ void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64
     if (it != segs.end() && pos >= it->offset) {
       uint64_t within = pos - it->offset;
       uint64_t n = std::min(it->length - within, left);
-      emit_pixels(pixels, it->pixel_start + within, n, layout.big_endian, out.data() + o);
+      emit_pixels(window, it->pixel_start + within, n, layout.big_endian, out.data() + o);
       pos += n;
       o += size_t(n);
       ++it;
@@ -105,6 +131,12 @@ void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64
       o += size_t(n);
     }
   }
+}
+
+void rebuild_tiff_range(const TiffLayout& layout, const uint16_t* pixels, uint64_t offset,
+                        std::span<uint8_t> out) {
+  const uint64_t pixel_bytes = uint64_t(layout.width) * layout.height * 2;
+  rebuild_tiff_range(layout, PixelWindow{pixels, 0, pixel_bytes}, offset, out);
 }
 
 Bytes rebuild_tiff(const TiffLayout& layout, const Frame16& frame) {

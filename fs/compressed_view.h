@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,6 +78,11 @@ class CompressedView {
   // Value of attribute `name`, or nullopt when it has none: a daemon attribute (kXattrPrefix) of a compressed
   // file or scan directory, or a user.* attribute the compressed file rel_path kept from its raw file.
   virtual std::optional<std::string> getxattr(const std::string& rel_path, const std::string& name) = 0;
+  // Stopping: reads waiting for decode work give up (Errc::io) once `check` returns true (polled; nullptr
+  // forgets it), or for good after stop_reads(). The daemon sets the check to "the FUSE session has exited",
+  // so that unmount and SIGTERM do not wait for a backlog of decodes. A view with no such work ignores both.
+  virtual void set_stop_check(std::function<bool()> check) {}
+  virtual void stop_reads() {}
   // Names of the user.* attributes compressed file rel_path kept (never the daemon's kXattrPrefix names,
   // which are read by name only), sorted; empty when none.
   virtual std::vector<std::string> listxattr(const std::string& rel_path) {

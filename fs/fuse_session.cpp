@@ -34,6 +34,8 @@ FuseSession::~FuseSession() {
   fuse_session_destroy(se_);
 }
 
+bool FuseSession::exited() const { return se_ && fuse_session_exited(se_) != 0; }
+
 void FuseSession::install_signal_handlers() {
   if (fuse_set_signal_handlers(se_) != 0) fail(Errc::internal, "cannot install signal handlers");
   signals_ = true;

@@ -19,6 +19,8 @@ struct LoopOptions {
 
 class FuseSession {
  public:
+  // True once the session ends: a signal's handler, an unmount, or fuse_session_exit (safe from any thread).
+  bool exited() const;
   // args: argv-style FUSE arguments (args[0] is the program name), e.g. {"srsfs", "-o", "allow_other"}.
   // Throws srsfs::Error naming the mountpoint when libfuse refuses the options or the mount.
   FuseSession(FuseFilesystem& fs, const std::vector<std::string>& args, const std::filesystem::path& mountpoint);

@@ -242,16 +242,22 @@ int run_mount(int argc, char** argv, MountHooks hooks) {
     FuseSession session(filesystem, opts.fuse_args, opts.mountpoint);
     session.install_signal_handlers();
     notifier.attach(&filesystem, session.get());
+    // Reads waiting for a decode give up as soon as the session ends, so that the loop's workers (which
+    // libfuse joins before the loop returns) are not held by a backlog of decodes after unmount or SIGTERM.
+    view->set_stop_check([&session] { return session.exited(); });
     struct Stop {  // however this scope ends: no notification after the session, no compressor after the loop
       SessionNotifier& n;
       FuseFilesystem& fs;
       ForwardingSink& sink;
+      CompressedView& view;
       ~Stop() {
+        view.stop_reads();
+        view.set_stop_check(nullptr);  // before the session it looks at goes
         n.attach(nullptr, nullptr);
         fs.drop_open_handles();  // ends the writers' gate registrations while the compressor listens
         sink.stop();             // interrupts a scan in progress at its next file boundary
       }
-    } stop{notifier, filesystem, sink};
+    } stop{notifier, filesystem, sink, *view};
     sink.set(hooks.make_sink(opts, *view, notifier, gate));
     spdlog::info("serving {} on {} (store {})", opts.source.string(), opts.mountpoint.string(), opts.store.string());
     if (!opts.foreground) {

@@ -5,7 +5,8 @@
 //              "ratio":R, "files":N?, "progress":0..1?, "error":S?, "committed_at":unix?}],
 //    "scans_omitted":N,
 //    "cache":{"hits","misses","hit_rate","bytes","capacity_bytes","entries","evictions","loads",
-//             "load_failures","decode_seconds","prefetches","prefetch_hits"}}
+//             "load_failures","decode_seconds","prefetches","prefetch_hits","decoded_bytes",
+//             "largest_group_bytes","warnings":[text, ...]}}
 // raw_bytes of a scan not yet in the store is what its SOURCE directory holds now (regular files, recursive).
 #include "fs/mount_status.h"
 
@@ -66,7 +67,9 @@ std::string mount_status_json(StoreView& view, const CompressorStatus& comp, con
             {{"hits", c.hits}, {"misses", c.misses}, {"hit_rate", c.hit_rate()}, {"bytes", c.bytes},
              {"capacity_bytes", view.cache_capacity()}, {"entries", c.entries}, {"evictions", c.evictions},
              {"loads", c.loads}, {"load_failures", c.load_failures}, {"decode_seconds", double(c.load_ns) / 1e9},
-             {"prefetches", c.prefetches}, {"prefetch_hits", c.prefetch_hits}}}};
+             {"prefetches", c.prefetches}, {"prefetch_hits", c.prefetch_hits},
+             {"decoded_bytes", view.decoded_bytes()}, {"largest_group_bytes", view.largest_group_bytes()},
+             {"warnings", view.cache_warnings()}}}};
   doc["scans"] = active;
   doc["scans_omitted"] = 0;
   size_t size = doc.dump().size();

@@ -23,6 +23,9 @@ class StoreBackend final : public CompressedView {
   explicit StoreBackend(const MountOptions& o) : store_(Store::open(o.store, store_options(o))) {
     cache::CacheOptions c;
     c.capacity_bytes = size_t(o.cache_size);
+    // Read-ahead decodes the bands after the one a reader waits for: one worker a core (the view's work
+    // slots bound the decodes of readers and workers together to one a core).
+    c.prefetch_threads = std::max(2u, std::thread::hardware_concurrency());
     view_ = std::make_unique<StoreView>(*store_, c, 0, o.source);
   }
   Store& store() { return *store_; }
@@ -37,6 +40,8 @@ class StoreBackend final : public CompressedView {
   void rename_dir(const std::string& a, const std::string& b) override { view_->rename_dir(a, b); }
   std::optional<std::string> getxattr(const std::string& p, const std::string& n) override { return view_->getxattr(p, n); }
   std::vector<std::string> listxattr(const std::string& p) override { return view_->listxattr(p); }
+  void set_stop_check(std::function<bool()> check) override { view_->set_stop_check(std::move(check)); }
+  void stop_reads() override { view_->stop_reads(); }
 
  private:
   std::unique_ptr<Store> store_;

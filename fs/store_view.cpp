@@ -1,8 +1,12 @@
 #include "fs/store_view.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <optional>
+
+#include <spdlog/spdlog.h>
 
 #include "codec/error.h"
 #include "codec/fallback.h"
@@ -46,13 +50,46 @@ codec::ScanModel stored_scan_model(const Store& store, const ScanRecord& scan, c
 
 struct StoreView::ScanContext {
   uint64_t scan_id = 0;
+  std::string path;  // for messages
   codec::ScanManifest header;
   std::vector<codec::TiffLayout> layouts;  // parsed once per scan
   std::unique_ptr<codec::BlockCodec> codec;
+  uint64_t frame_bytes = 0, group_bytes = 0;  // decoded pixels of one frame, of one (full) group
+  // The frame opened last: an open of the frame after it means a reader walking the scan in order.
+  mutable std::atomic<int64_t> last_opened{-1};
 };
 
+struct StoreView::Opened final : OpenedFile {
+  std::string path;  // at open, for messages
+  uint64_t size = 0;
+  codec::FileEntry entry;
+  Ctx ctx;
+  ScanPin pin;  // the scan's blocks stay while the file is open, whatever happens to its name
+  bool scan_in_order = false;  // opened right after the scan's previous frame
+  // Where the next read starts if this handle reads on in order (read-ahead state, per handle).
+  mutable std::atomic<uint64_t> next_offset{0};
+};
+
+namespace {
+cache::CacheOptions view_cache_options(cache::CacheOptions o) {
+  // A shard keeps only values smaller than its share of the capacity: give every shard room for at least 16
+  // of the largest pieces the view caches (a band of a 16k-wide frame, a fallback chunk: about 1 MiB), so
+  // that a small cache has fewer shards rather than none that can hold a piece.
+  o.shards = std::clamp<size_t>(o.capacity_bytes / (16 * kFallbackChunk), 1, std::max<size_t>(o.shards, 1));
+  // LRU, not S3-FIFO: a reader in order reads each piece once, soon after a decode cached it ahead. LRU keeps
+  // what was decoded ahead longer than what was already read; S3-FIFO's second chances (one per hit, and a
+  // piece is hit once per 128 KiB request) do the opposite, and evict the pieces still to be read.
+  o.policy = cache::EvictionPolicy::lru;
+  return o;
+}
+}  // namespace
+
 StoreView::StoreView(Store& store, cache::CacheOptions cache_opts, unsigned decode_threads, std::filesystem::path source)
-    : store_(store), source_(std::move(source)), cache_(cache_opts), threads_(codec::resolve_threads(decode_threads)) {}
+    : store_(store),
+      source_(std::move(source)),
+      threads_(codec::resolve_threads(decode_threads)),
+      slots_(threads_),
+      cache_(view_cache_options(cache_opts)) {}
 
 CompressedEntry StoreView::entry_of(const FileRecord& r) {
   CompressedEntry e;
@@ -91,7 +128,7 @@ std::vector<CompressedEntry> StoreView::list(const std::string& dir_rel) {
   return out;
 }
 
-std::shared_ptr<const StoreView::ScanContext> StoreView::context(uint64_t scan_id) {
+StoreView::Ctx StoreView::context(uint64_t scan_id) {
   {
     std::lock_guard lock(mu_);
     auto it = contexts_.find(scan_id);
@@ -101,11 +138,37 @@ std::shared_ptr<const StoreView::ScanContext> StoreView::context(uint64_t scan_i
   if (!scan) fail(Errc::not_found, "scan {} is gone from the store", scan_id);
   auto ctx = std::make_shared<ScanContext>();
   ctx->scan_id = scan_id;
+  ctx->path = scan->path;
   ctx->header = decode_scan_header(scan->codec_header);
   for (const auto& l : ctx->header.layouts) ctx->layouts.push_back(codec::parse_layout(l));
   ctx->codec = codec::make_block_codec(stored_scan_model(store_, *scan, ctx->header.model));
+  const codec::ScanGeometry& g = ctx->header.geom;
+  ctx->frame_bytes = uint64_t(g.width) * g.height * 2;
+  ctx->group_bytes = ctx->frame_bytes * std::min(g.group_frames, std::max(g.frames, 1u));
   std::lock_guard lock(mu_);
-  return contexts_.emplace(scan_id, std::move(ctx)).first->second;
+  auto [it, added] = contexts_.emplace(scan_id, std::move(ctx));
+  const ScanContext& c = *it->second;
+  largest_group_ = std::max(largest_group_, c.group_bytes);
+  if (added && g.frames && c.group_bytes > cache_.capacity_bytes()) {
+    std::string w = fmt::format(
+        "scan {}: one group ({} frames of {}x{}) is {:.1f} MiB of decoded pixels, more than the {:.1f} MiB cache: "
+        "reading it in order decodes some frames more than once (-o cache_size={}M holds a group)",
+        c.path.empty() ? "." : c.path, c.group_bytes / c.frame_bytes, g.width, g.height, double(c.group_bytes) / 1048576,
+        double(cache_.capacity_bytes()) / 1048576, (c.group_bytes * 5 / 4 >> 20) + 1);
+    spdlog::warn("{}", w);
+    if (warnings_.size() < 32) warnings_.push_back(std::move(w));
+  }
+  return it->second;
+}
+
+uint64_t StoreView::largest_group_bytes() const {
+  std::lock_guard lock(mu_);
+  return largest_group_;
+}
+
+std::vector<std::string> StoreView::cache_warnings() const {
+  std::lock_guard lock(mu_);
+  return warnings_;
 }
 
 void StoreView::forget_scan(uint64_t scan_id) {
@@ -113,52 +176,123 @@ void StoreView::forget_scan(uint64_t scan_id) {
   contexts_.erase(scan_id);
 }
 
-StoreView::Value StoreView::assemble_frame(const ScanContext& ctx, uint32_t frame, bool whole_group) {
+uint32_t StoreView::decode_upto(const ScanContext& ctx, uint32_t frame, bool in_order) const {
   const codec::ScanGeometry& g = ctx.header.geom;
   const uint32_t group = g.group_of(frame), k = frame - group * g.group_frames;
-  // Frames are coded in order within a group: a cold read of frame k decodes frames 0..k only; a sequential
-  // reader's prefetch decodes the whole group. Every frame decoded on the way is cached (frames, not blocks,
-  // are the cache's unit: a block is only ever needed to make frames).
-  const uint32_t upto = whole_group ? g.frames_in(group) : k + 1;
-  const size_t row_bytes = size_t(g.width) * 2;
-  std::vector<Value> frames(upto, Value(row_bytes * g.height));
-  codec::parallel_for(g.bands(), threads_, [&](size_t b) {
-    const uint32_t index = g.block_index(group, uint32_t(b));
-    std::vector<uint16_t> dec;
-    codec::decode_block(g, *ctx.codec, index, store_.get_block(ctx.scan_id, index), dec, upto);
-    const uint32_t nr = g.rows_in(uint32_t(b));
-    for (uint32_t j = 0; j < upto; ++j)
-      std::memcpy(frames[j].data() + size_t(b) * g.band_rows * row_bytes,
-                  reinterpret_cast<const uint8_t*>(dec.data()) + size_t(j) * nr * row_bytes, nr * row_bytes);
-  });
-  for (uint32_t j = 0; j < upto; ++j)
-    if (j != k) cache_.put_if_absent(CacheKey{ctx.scan_id, kFrameItem | (group * g.group_frames + j)}, std::move(frames[j]));
-  return std::move(frames[k]);
+  if (!in_order) return k + 1;
+  // A reader walking the scan reads the next frames soon: decode them now, in the same pass over the block,
+  // as many as a third of the cache holds (the rest holds the frame being read, and what others read; more
+  // would be evicted before it is read, and decoded again).
+  const uint64_t ahead = cache_.capacity_bytes() / 3 / std::max<uint64_t>(ctx.frame_bytes, 1);
+  return uint32_t(std::min<uint64_t>(g.frames_in(group), k + 1 + ahead));
 }
 
-std::shared_ptr<const StoreView::Value> StoreView::frame_pixels(const ScanContext& ctx, uint32_t frame) {
-  return cache_.get_or_load(CacheKey{ctx.scan_id, kFrameItem | frame}, [&] {
-    // A reader whose previous frame is cached walks the scan in order: give it the whole group at once
-    // rather than decoding 0..k again for every k.
-    const uint32_t k = frame % ctx.header.geom.group_frames;
-    const bool sequential = k > 0 && cache_.get(CacheKey{ctx.scan_id, kFrameItem | (frame - 1)}) != nullptr;
-    return assemble_frame(ctx, frame, sequential);
-  });
+StoreView::Value StoreView::decode_band(const ScanContext& ctx, uint32_t frame, uint32_t band, bool in_order) {
+  const codec::ScanGeometry& g = ctx.header.geom;
+  const uint32_t group = g.group_of(frame), k = frame - group * g.group_frames;
+  const uint32_t upto = decode_upto(ctx, frame, in_order);
+  const uint32_t index = g.block_index(group, band);
+  const cache::WorkSlots::Slot slot = slots_.acquire();
+  // Frames are coded in order within a block: frame k needs frames 0..k of its band decoded first.
+  std::vector<uint16_t> dec;
+  codec::decode_block(g, *ctx.codec, index, store_.get_block(ctx.scan_id, index), dec, upto);
+  const size_t piece = size_t(g.rows_in(band)) * g.width;  // pixels of one frame's band
+  decoded_bytes_.fetch_add(uint64_t(upto) * piece * 2, std::memory_order_relaxed);
+  auto band_of = [&](uint32_t j) {
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(dec.data() + size_t(j) * piece);
+    return Value(p, p + piece * 2);
+  };
+  // The bands decoded on the way are cached for the readers of those frames: all those ahead (decode_upto
+  // bounded them), and for a random reader, who may read the neighbours next, earlier ones within a quarter
+  // of the cache (more would only push out what others read; a reader in order has read them already).
+  const uint64_t behind = in_order ? 0 : cache_.capacity_bytes() / 4 / std::max<uint64_t>(ctx.frame_bytes, 1);
+  for (uint32_t j = k > behind ? uint32_t(k - behind) : 0; j < upto; ++j)
+    if (j != k) cache_.put_if_absent(CacheKey{ctx.scan_id, kFrameItem | (group * g.group_frames + j), band}, band_of(j));
+  return band_of(k);
 }
 
-std::shared_ptr<const StoreView::Value> StoreView::fallback_bytes(const ScanContext& ctx, const codec::FileEntry& e) {
+std::shared_ptr<const StoreView::Value> StoreView::band_pixels(const Ctx& ctx, uint32_t frame, uint32_t band,
+                                                               bool in_order) {
+  return cache_.get_or_load(CacheKey{ctx->scan_id, kFrameItem | frame, band},
+                            [&] { return decode_band(*ctx, frame, band, in_order); });
+}
+
+void StoreView::read_ahead(const Ctx& ctx, uint32_t frame, uint32_t band, uint32_t count, bool in_order) {
+  const codec::ScanGeometry& g = ctx->header.geom;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (++band == g.bands()) {  // on into the next frame of the scan, the file a reader in order opens next
+      band = 0;
+      if (++frame >= g.frames) return;
+      in_order = true;
+    }
+    cache_.prefetch(CacheKey{ctx->scan_id, kFrameItem | frame, band},
+                    [this, ctx, frame, band, in_order] { return decode_band(*ctx, frame, band, in_order); });
+  }
+}
+
+size_t StoreView::read_frame(const Opened& o, uint64_t offset, std::span<uint8_t> out, bool sequential) {
+  const ScanContext& ctx = *o.ctx;
+  const codec::ScanGeometry& g = ctx.header.geom;
+  const codec::TiffLayout& layout = ctx.layouts[o.entry.layout_index];
+  const uint32_t frame = o.entry.frame_index;
+  const codec::PixelByteRange need = codec::pixel_bytes_of_range(layout, offset, out.size());
+  if (need.empty()) {  // header or directory bytes only: nothing to decode
+    codec::rebuild_tiff_range(layout, codec::PixelWindow{}, offset, out);
+    return out.size();
+  }
+  const uint64_t row_bytes = uint64_t(g.width) * 2, band_bytes = row_bytes * g.band_rows;
+  const uint32_t b0 = uint32_t(need.first / band_bytes), b1 = uint32_t((need.last - 1) / band_bytes);
+  // The bands of this read after the first decode on the pool meanwhile; a reader in order also gets the
+  // bands after them started, so that every core decodes while it consumes.
+  if (b1 > b0) read_ahead(o.ctx, frame, b0, b1 - b0, o.scan_in_order);
+  if (sequential) read_ahead(o.ctx, frame, b1, std::max(2u, threads_), o.scan_in_order);
+  std::vector<std::shared_ptr<const Value>> bands;
+  for (uint32_t b = b0; b <= b1; ++b) bands.push_back(band_pixels(o.ctx, frame, b, o.scan_in_order));
+  codec::PixelWindow w{nullptr, uint64_t(b0) * band_bytes, 0};
+  Value joined;
+  if (bands.size() == 1) {
+    w.pixels = reinterpret_cast<const uint16_t*>(bands[0]->data());
+    w.bytes = bands[0]->size();
+  } else {  // a read across band boundaries (large reads, or strips out of row order)
+    for (const auto& b : bands) joined.insert(joined.end(), b->begin(), b->end());
+    w.pixels = reinterpret_cast<const uint16_t*>(joined.data());
+    w.bytes = joined.size();
+  }
+  codec::rebuild_tiff_range(layout, w, offset, out);
+  return out.size();
+}
+
+size_t StoreView::read_fallback(const Opened& o, uint64_t offset, std::span<uint8_t> out) {
+  const ScanContext& ctx = *o.ctx;
+  const codec::FileEntry& e = o.entry;
   const uint32_t index = ctx.header.geom.frames ? ctx.header.geom.block_count() + e.blob_index : e.blob_index;
-  return cache_.get_or_load(CacheKey{ctx.scan_id, kBlobItem | e.blob_index},
-                            [&] { return codec::fallback_decompress(store_.get_block(ctx.scan_id, index), e.size); });
+  const uint64_t chunks = (e.size + kFallbackChunk - 1) / kFallbackChunk;
+  // A blob is one zstd frame: a miss decompresses it whole (a working set of the file's size) and caches the
+  // chunks around the one asked for, as many as half the cache holds.
+  const uint64_t keep = std::max<uint64_t>(1, cache_.capacity_bytes() / 2 / kFallbackChunk);
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t pos = offset + done, c = pos / kFallbackChunk;
+    auto chunk = cache_.get_or_load(CacheKey{ctx.scan_id, kBlobItem | e.blob_index, c}, [&] {
+      const cache::WorkSlots::Slot slot = slots_.acquire();
+      const Bytes all = codec::fallback_decompress(store_.get_block(ctx.scan_id, index), e.size);
+      decoded_bytes_.fetch_add(all.size(), std::memory_order_relaxed);
+      auto piece = [&](uint64_t j) {
+        const size_t from = size_t(j * kFallbackChunk), to = size_t(std::min<uint64_t>(all.size(), from + kFallbackChunk));
+        return Value(all.begin() + ptrdiff_t(from), all.begin() + ptrdiff_t(to));
+      };
+      for (uint64_t j = c > keep / 4 ? c - keep / 4 : 0; j < std::min(chunks, c + keep); ++j)
+        if (j != c) cache_.put_if_absent(CacheKey{ctx.scan_id, kBlobItem | e.blob_index, j}, piece(j));
+      return piece(c);
+    });
+    const uint64_t within = pos - c * kFallbackChunk;
+    if (within >= chunk->size()) fail(Errc::corrupt, "{}: fallback chunk {} is short", o.path, c);
+    const size_t n = size_t(std::min<uint64_t>(chunk->size() - within, out.size() - done));
+    std::memcpy(out.data() + done, chunk->data() + within, n);
+    done += n;
+  }
+  return done;
 }
-
-struct StoreView::Opened final : OpenedFile {
-  std::string path;  // at open, for messages
-  uint64_t size = 0;
-  codec::FileEntry entry;
-  std::shared_ptr<const ScanContext> ctx;
-  ScanPin pin;  // the scan's blocks stay while the file is open, whatever happens to its name
-};
 
 std::shared_ptr<const OpenedFile> StoreView::open(const std::string& rel_path) {
   auto r = store_.get_file(rel_path);
@@ -172,6 +306,8 @@ std::shared_ptr<const OpenedFile> StoreView::open(const std::string& rel_path) {
   if (o->entry.kind == codec::FileKind::frame) {
     if (o->entry.frame_index >= o->ctx->header.geom.frames) fail(Errc::corrupt, "{}: frame index out of range", rel_path);
     if (o->entry.layout_index >= o->ctx->layouts.size()) fail(Errc::corrupt, "{}: layout index out of range", rel_path);
+    const int64_t k = o->entry.frame_index;
+    o->scan_in_order = o->ctx->last_opened.exchange(k) == k - 1;
   }
   return o;
 }
@@ -184,24 +320,12 @@ size_t StoreView::read(const OpenedFile& file, uint64_t offset, std::span<uint8_
   const Opened& o = dynamic_cast<const Opened&>(file);
   if (offset >= o.size) return 0;
   const size_t n = size_t(std::min<uint64_t>(out.size(), o.size - offset));
-  const ScanContext& ctx = *o.ctx;
-  const codec::FileEntry& e = o.entry;
-  if (e.kind == codec::FileKind::frame) {
-    auto px = frame_pixels(ctx, e.frame_index);
-    // Sequential readers: decode the next group ahead while this one is served.
-    const auto& g = ctx.header.geom;
-    if (offset + n == o.size && e.frame_index + 1 < g.frames && (e.frame_index + 1) % g.group_frames == 0) {
-      uint32_t next = e.frame_index + 1;
-      auto self = o.ctx;
-      cache_.prefetch(CacheKey{ctx.scan_id, kFrameItem | next}, [this, self, next] { return assemble_frame(*self, next, true); });
-    }
-    codec::rebuild_tiff_range(ctx.layouts[e.layout_index], reinterpret_cast<const uint16_t*>(px->data()), offset,
-                              out.first(n));
-  } else {
-    auto bytes = fallback_bytes(ctx, e);
-    std::memcpy(out.data(), bytes->data() + offset, n);
-  }
-  return n;
+  // A handle reads in order when this read starts where its previous one ended (not for the first read: a
+  // tool that reads a header must not start the decode of the whole frame).
+  const bool sequential = offset > 0 && o.next_offset.exchange(offset + n) == offset;
+  if (offset == 0) o.next_offset.store(n);
+  if (o.entry.kind == codec::FileKind::frame) return read_frame(o, offset, out.first(n), sequential);
+  return read_fallback(o, offset, out.first(n));
 }
 
 void StoreView::unlink(const std::string& rel_path) { store_.delete_file(rel_path); }

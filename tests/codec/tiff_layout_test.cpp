@@ -112,6 +112,47 @@ TEST(TiffLayout, RangesAtRandomOffsetsEqualTheOriginal) {
   }
 }
 
+// A reader of a byte range decodes only the rows pixel_bytes_of_range names: rebuilding from exactly that
+// window must give the original bytes, and a window one pixel short of it must be refused, never read past.
+TEST(TiffLayout, RangesRebuildFromOnlyThePixelsTheyNeed) {
+  Rng rng{7};
+  int with_pixels = 0, without = 0;
+  for (const auto& fx : committed_fixtures()) {
+    if (fx.expected != TiffClass::gray16) continue;
+    TiffProbe p = probe_tiff(fx.bytes, fx.file);
+    ASSERT_EQ(p.cls, TiffClass::gray16) << fx.file;
+    SCOPED_TRACE(fx.file);
+    const uint64_t n = fx.bytes.size();
+    Bytes buf;
+    for (int i = 0; i < 300; ++i) {
+      const uint64_t off = rng.below(n), len = 1 + rng.below(std::min<uint64_t>(n - off, i % 3 ? 64 : n));
+      const PixelByteRange r = pixel_bytes_of_range(p.layout, off, len);
+      buf.assign(size_t(len), 0x5A);
+      PixelWindow w;
+      if (!r.empty()) {
+        ++with_pixels;
+        ASSERT_LE(r.last, p.frame.pixel_count() * 2);
+        w.first_byte = r.first & ~uint64_t(1);
+        w.bytes = ((r.last + 1) & ~uint64_t(1)) - w.first_byte;
+        w.pixels = p.frame.pixels.data() + w.first_byte / 2;
+      } else {
+        ++without;
+      }
+      ASSERT_NO_THROW(rebuild_tiff_range(p.layout, w, off, buf)) << "offset " << off << " length " << len;
+      ASSERT_TRUE(std::equal(buf.begin(), buf.end(), fx.bytes.begin() + ptrdiff_t(off))) << "offset " << off;
+      if (!r.empty() && w.bytes > 2) {  // one pixel short at the front, then at the back
+        PixelWindow front{w.pixels + 1, w.first_byte + 2, w.bytes - 2}, back{w.pixels, w.first_byte, w.bytes - 2};
+        EXPECT_THROW(rebuild_tiff_range(p.layout, front, off, buf), Error) << "offset " << off;
+        EXPECT_THROW(rebuild_tiff_range(p.layout, back, off, buf), Error) << "offset " << off;
+      }
+    }
+    EXPECT_TRUE(pixel_bytes_of_range(p.layout, n, 10).empty());
+    EXPECT_TRUE(pixel_bytes_of_range(p.layout, 0, 0).empty());
+  }
+  EXPECT_GT(with_pixels, 1000);
+  EXPECT_GT(without, 10);  // headers and directories: no pixel is needed, none is decoded
+}
+
 TEST(TiffLayout, WriterOutputProbesBackToTheSameFrame) {
   Frame16 f(37, 23);
   for (size_t i = 0; i < f.pixels.size(); ++i) f.pixels[i] = uint16_t(i * 2654435761u >> 7);

@@ -86,6 +86,14 @@ class Daemon {
     if (::umount2(mnt_.c_str(), 0) != 0) ::umount2(mnt_.c_str(), MNT_DETACH);
     return wait_exit(30s);
   }
+  // kill -TERM, as systemd stops the service; returns the exit status (-1: it had to be killed after 30 s).
+  int terminate() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const int status = wait_exit(30s);
+    if (is_mounted(mnt_)) ::umount2(mnt_.c_str(), MNT_DETACH);
+    return status;
+  }
   // kill -9: the mount stays behind, dead (ENOTCONN), until detached here.
   void kill9() {
     if (pid_ <= 0) return;

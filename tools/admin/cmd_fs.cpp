@@ -110,11 +110,13 @@ void print_status(const json& s) {
   }
   if (s.value("scans_omitted", 0) > 0) fmt::print("... and {} more compressed scans\n", s["scans_omitted"].get<int>());
   const auto& c = s.at("cache");
-  fmt::print("\ncache   {} of {} in {} blocks; hits {} misses {} (hit rate {:.1f}%); evictions {}; decode {:.2f} s "
-             "in {} loads\n",
+  fmt::print("\ncache   {} of {} in {} pieces; hits {} misses {} (hit rate {:.1f}%); evictions {}; decoded {} in "
+             "{:.2f} s, {} loads\n",
              human_bytes(c.value("bytes", 0.0)), human_bytes(c.value("capacity_bytes", 0.0)), c.value("entries", 0),
              c.value("hits", 0), c.value("misses", 0), 100 * c.value("hit_rate", 0.0), c.value("evictions", 0),
-             c.value("decode_seconds", 0.0), c.value("loads", 0));
+             human_bytes(c.value("decoded_bytes", 0.0)), c.value("decode_seconds", 0.0), c.value("loads", 0));
+  if (c.contains("warnings"))
+    for (const auto& w : c["warnings"]) fmt::print("warning {}\n", w.get<std::string>());
 }
 
 int status(const std::string& mountpoint, bool as_json) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <string>
 #include <thread>
 
 #include "codec/error.h"
@@ -46,6 +47,13 @@ MountChild::MountChild(const std::filesystem::path& binary, const std::filesyste
     fail(Errc::io, "mount.srsfs did not mount {}; its log:\n{}", mnt.string(),
          text.substr(text.size() > 2000 ? text.size() - 2000 : 0));
   }
+}
+
+uint64_t MountChild::proc_status_bytes(const std::string& field) const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(field + ":")) return std::stoull(line.substr(field.size() + 1)) * 1024;  // "VmHWM:  123 kB"
+  return 0;
 }
 
 MountChild::~MountChild() {

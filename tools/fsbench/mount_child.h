@@ -3,6 +3,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@ class MountChild {
   MountChild(const std::filesystem::path& binary, const std::filesystem::path& source, const std::filesystem::path& mnt,
              const std::filesystem::path& log, const std::vector<std::string>& options);
   ~MountChild();  // unmounts and waits for the daemon
+  pid_t pid() const { return pid_; }
+  // A line of the daemon's /proc/PID/status in bytes ("VmHWM": the peak resident set, mapped store pages
+  // included; "RssAnon": its private memory now); 0 when it cannot be read.
+  uint64_t proc_status_bytes(const std::string& field) const;
   MountChild(const MountChild&) = delete;
   MountChild& operator=(const MountChild&) = delete;
 
