@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "codec/error.h"
+#include "codec/file_io.h"
 #include "codec/scan_decoder.h"
 
 namespace srsfs::codec {
@@ -13,10 +14,21 @@ namespace {
 void write_original(const fs::path& root, const FileEntry& f, ByteSpan data) {
   fs::path p = root / f.path;
   fs::create_directories(p.parent_path());
-  write_file_atomic(p, data, f.mode, /*durable=*/false);  // one syncfs at the end
-  ::chmod(p.c_str(), f.mode);  // the umask may have narrowed the mode given at creation
-  struct timespec times[2] = {{f.mtime_sec, f.mtime_nsec}, {f.mtime_sec, f.mtime_nsec}};
-  if (::utimensat(AT_FDCWD, p.c_str(), times, 0) != 0) throw_errno("cannot set the times of " + p.string(), errno);
+  // The mode and times are set on the temporary, by descriptor, before it takes the name: never through a
+  // path someone could swap, and a file that has its name is complete. (One syncfs at the end.)
+  fs::path tmp;
+  UniqueFd fd = create_temp_beside(p, 0600, tmp);
+  try {
+    write_all(fd.get(), data, tmp);
+    // The mode in full: the umask narrowed the one given at creation.
+    if (::fchmod(fd.get(), f.mode & 07777) != 0) throw_errno("cannot set the mode of " + p.string(), errno);
+    const struct timespec times[2] = {{f.mtime_sec, f.mtime_nsec}, {f.mtime_sec, f.mtime_nsec}};
+    if (::futimens(fd.get(), times) != 0) throw_errno("cannot set the times of " + p.string(), errno);
+    if (::rename(tmp.c_str(), p.c_str()) != 0) throw_errno(fmt::format("cannot rename {} to {}", tmp.string(), p.string()), errno);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
 }
 
 }  // namespace

@@ -93,7 +93,16 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off,
           }
           referenced = true;
         } catch (...) {
-          continue;  // vanished since the snapshot (e.g. a raw frame released): skip it
+          // Vanished since the snapshot (e.g. a raw frame released): skip it. Anything else (a store that
+          // cannot be read, EIO) is the answer if nothing is listed yet, else where this listing stops (the
+          // next call starts at this entry and meets it again).
+          const int err = errno_for_current_exception("readdirplus");
+          if (err == ENOENT) continue;
+          if (used == 0) {
+            fuse_reply_err(req, err);
+            return;
+          }
+          break;
         }
       }
       n = fuse_add_direntry_plus(req, p, room, ent.name.c_str(), &e, off_t(i + 1));

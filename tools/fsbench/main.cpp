@@ -78,6 +78,19 @@ std::string xattr(const fsys::path& p, const char* name) {
   return n < 0 ? std::string() : std::string(buf, size_t(n));
 }
 
+// Requests the compression of a scan through the mount and waits until it reads "compressed"; seconds taken.
+double compress_and_wait(const fsys::path& scan) {
+  const auto t = Clock::now();
+  if (::setxattr(scan.c_str(), srsfs::fs::kXattrCompress, "1", 1, 0) != 0)
+    srsfs::fail(srsfs::Errc::io, "setxattr: {}", std::strerror(errno));
+  std::string state;
+  while (!(state = xattr(scan, srsfs::fs::kXattrState)).starts_with("compressed")) {
+    if (state.starts_with("failed")) srsfs::fail(srsfs::Errc::io, "compression {}", state);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return seconds_since(t);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -138,15 +151,7 @@ int run_large(const Args& a, const fsys::path& bin, const fsys::path& work) {
     MountChild m(bin, source, mnt, log, {"-o", "complete_marker=,complete_idle=0"});
     fsys::create_directories(mnt / "scan");
     for (const auto& n : names) copy_through(plain / n, mnt / "scan" / n);
-    t = Clock::now();
-    if (::setxattr((mnt / "scan").c_str(), srsfs::fs::kXattrCompress, "1", 1, 0) != 0)
-      srsfs::fail(srsfs::Errc::io, "setxattr: {}", std::strerror(errno));
-    std::string state;
-    while (!(state = xattr(mnt / "scan", srsfs::fs::kXattrState)).starts_with("compressed")) {
-      if (state.starts_with("failed")) srsfs::fail(srsfs::Errc::io, "compression {}", state);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    compress_s = seconds_since(t);
+    compress_s = compress_and_wait(mnt / "scan");
     ratio = xattr(mnt / "scan", srsfs::fs::kXattrRatio);
   }
   struct Row {
@@ -249,15 +254,7 @@ int run(const Args& a) {
     for (const auto& n : names) copy_through(plain / n, mnt / "scan" / n);
     write_mbs = double(raw_bytes) / 1e6 / seconds_since(t);
     // 3. Compressed by the background worker: request to "compressed" (encode, verify, commit, release).
-    t = Clock::now();
-    if (::setxattr((mnt / "scan").c_str(), srsfs::fs::kXattrCompress, "1", 1, 0) != 0)
-      srsfs::fail(srsfs::Errc::io, "setxattr: {}", std::strerror(errno));
-    std::string state;
-    while (!(state = xattr(mnt / "scan", srsfs::fs::kXattrState)).starts_with("compressed")) {
-      if (state.starts_with("failed")) srsfs::fail(srsfs::Errc::io, "compression {}", state);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    compress_s = seconds_since(t);
+    compress_s = compress_and_wait(mnt / "scan");
     compress_mbs = double(raw_bytes) / 1e6 / compress_s;
     ratio = xattr(mnt / "scan", srsfs::fs::kXattrRatio);
   }
