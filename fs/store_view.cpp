@@ -322,8 +322,7 @@ size_t StoreView::read(const OpenedFile& file, uint64_t offset, std::span<uint8_
   const size_t n = size_t(std::min<uint64_t>(out.size(), o.size - offset));
   // A handle reads in order when this read starts where its previous one ended (not for the first read: a
   // tool that reads a header must not start the decode of the whole frame).
-  const bool sequential = offset > 0 && o.next_offset.exchange(offset + n) == offset;
-  if (offset == 0) o.next_offset.store(n);
+  const bool sequential = o.next_offset.exchange(offset + n) == offset && offset > 0;
   if (o.entry.kind == codec::FileKind::frame) return read_frame(o, offset, out.first(n), sequential);
   return read_fallback(o, offset, out.first(n));
 }
